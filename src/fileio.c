@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "fileio.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+int fileio_read(int dirfd, const char *path, size_t cap, bool follow, char **ret_buf, size_t *ret_len)
+{
+	size_t len = 0, size = 4096;
+	char *buf = NULL;
+	int fd, r = 0;
+
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (follow ? 0 : O_NOFOLLOW));
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 >= size) {
+			char *p;
+
+			if (size > cap + 1) {
+				r = -EFBIG;
+				goto out;
+			}
+			size *= 2;
+			p = realloc(buf, size);
+			if (!p) {
+				r = -ENOMEM;
+				goto out;
+			}
+			buf = p;
+		} else if (!buf) {
+			buf = malloc(size);
+			if (!buf) {
+				r = -ENOMEM;
+				goto out;
+			}
+		}
+		n = read(fd, buf + len, size - len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	if (len > cap) {
+		r = -EFBIG;
+		goto out;
+	}
+	if (!buf) {
+		buf = malloc(1);
+		if (!buf) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	buf[len] = '\0';
+	*ret_buf = buf;
+	*ret_len = len;
+	buf = NULL;
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+int fileio_open_dir(int dirfd, const char *path, bool create, int *ret_fd)
+{
+	char comp[256];
+	const char *p = path;
+	int fd, r;
+
+	fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return -errno;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+		int next;
+
+		if (n == 0 || (n == 1 && p[0] == '.')) {
+			p += n + (p[n] == '/');
+			continue;
+		}
+		if (n >= sizeof(comp)) {
+			r = -ENAMETOOLONG;
+			goto fail;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		p += n + (p[n] == '/');
+
+		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && create) {
+			if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
+				r = -errno;
+				goto fail;
+			}
+			next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (next < 0) {
+			/* O_NOFOLLOW on a symlink gives ELOOP; report both cases as "not a directory". */
+			r = errno == ELOOP ? -ENOTDIR : -errno;
+			goto fail;
+		}
+		close(fd);
+		fd = next;
+	}
+	*ret_fd = fd;
+	return 0;
+fail:
+	close(fd);
+	return r;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int open_temp(int dirfd, const char *name, mode_t mode, char *tmp, size_t size)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		unsigned long long rnd = 0;
+		int fd;
+
+		if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) < 0)
+			rnd = (unsigned long long)getpid() * 2654435761u + tries;
+		if (snprintf(tmp, size, ".%s.%06llx", name, rnd & 0xffffff) >= (int)size)
+			return -ENAMETOOLONG;
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : -errno;
+	}
+	return -EEXIST;
+}
+
+int fileio_replace(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+	char tmp[300];
+	int fd, r;
+
+	fd = open_temp(dirfd, name, mode, tmp, sizeof(tmp));
+	if (fd < 0)
+		return fd;
+	r = write_all(fd, data, len);
+	/* fchmod: the umask must not decide the mode of a file other programs read. */
+	if (r == 0 && fchmod(fd, mode) < 0)
+		r = -errno;
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	/* The rename is durable only once the directory is. */
+	if (fsync(dirfd) < 0)
+		return -errno;
+	return 0;
+}
+
+int fileio_clean_stale(int dirfd, const char *name)
+{
+	size_t n = strlen(name);
+	struct dirent *de;
+	int fd, removed = 0;
+	DIR *d;
+
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] != '.' || strncmp(de->d_name + 1, name, n) != 0 ||
+		    de->d_name[n + 1] != '.' || de->d_name[n + 2] == '\0')
+			continue;
+		if (unlinkat(dirfd, de->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
+}
+
+/* Read the value of xattr @name of @fd into *@buf (grown as needed). Returns its length. */
+static ssize_t get_xattr(int fd, const char *name, char **buf, size_t *size)
+{
+	for (;;) {
+		ssize_t n = fgetxattr(fd, name, *buf, *size);
+		char *p;
+
+		if (n >= 0)
+			return n;
+		if (errno != ERANGE)
+			return -errno;
+		n = fgetxattr(fd, name, NULL, 0);
+		if (n < 0)
+			return -errno;
+		p = realloc(*buf, n + 1);
+		if (!p)
+			return -ENOMEM;
+		*buf = p;
+		*size = n + 1;
+	}
+}
+
+/* The list of xattr names of @fd, NUL-separated, malloc'd. ENOTSUP means "none". */
+static ssize_t list_xattrs(int fd, char **ret)
+{
+	for (;;) {
+		ssize_t n = flistxattr(fd, NULL, 0);
+		char *list;
+
+		if (n < 0)
+			return errno == ENOTSUP ? 0 : -errno;
+		if (n == 0)
+			return 0;
+		list = malloc(n);
+		if (!list)
+			return -ENOMEM;
+		n = flistxattr(fd, list, n);
+		if (n >= 0) {
+			*ret = list;
+			return n;
+		}
+		free(list);
+		if (errno != ERANGE)
+			return -errno;
+	}
+}
+
+static int copy_xattrs(int from, int to)
+{
+	char *list = NULL, *val = NULL;
+	size_t vsize = 0;
+	ssize_t n;
+	int r = 0;
+
+	n = list_xattrs(from, &list);
+	if (n <= 0)
+		return n;
+	for (char *name = list; name < list + n; name += strlen(name) + 1) {
+		ssize_t vlen = get_xattr(from, name, &val, &vsize);
+
+		if (vlen == -ENODATA)
+			continue;
+		if (vlen < 0) {
+			r = vlen;
+			break;
+		}
+		if (fsetxattr(to, name, val, vlen, 0) < 0) {
+			r = -errno;
+			break;
+		}
+	}
+	free(val);
+	free(list);
+	return r;
+}
+
+int fileio_copy_meta(int from, int to)
+{
+	struct stat st;
+
+	if (fstat(from, &st) < 0)
+		return -errno;
+	if (fchown(to, st.st_uid, st.st_gid) < 0)
+		return -errno;
+	/* After fchown, which clears set-id bits; before the ACL, which must win over the
+	 * group bits fchmod writes into the ACL mask. */
+	if (fchmod(to, st.st_mode & 07777) < 0)
+		return -errno;
+	return copy_xattrs(from, to);
+}
+
+int fileio_replace_like(int dirfd, const char *name, const void *data, size_t len, int likefd)
+{
+	char tmp[300];
+	int fd, r;
+
+	/* 0600 until the metadata is copied: the file may hold secrets (VNC passwords). */
+	fd = open_temp(dirfd, name, 0600, tmp, sizeof(tmp));
+	if (fd < 0)
+		return fd;
+	r = write_all(fd, data, len);
+	if (r == 0)
+		r = fileio_copy_meta(likefd, fd);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	if (fsync(dirfd) < 0)
+		return -errno;
+	return 0;
+}

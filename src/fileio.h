@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Files at the edges: every path is relative to a directory fd (the --root), so the same
+ * code runs on / and on a test tree. Writers never leave a half-written file under the
+ * final name: they write ".NAME.XXXXXX" in the same directory, fsync it and rename it.
+ */
+
+/* Read @path below @dirfd into a malloc'd buffer with a NUL after the data. Files longer than
+ * @cap give -EFBIG; a symlink as last component is followed only if @follow. */
+int fileio_read(int dirfd, const char *path, size_t cap, bool follow, char **ret_buf, size_t *ret_len);
+
+/* Open directory @path below @dirfd without following symlinks in any component; with
+ * @create, missing components are made with mode 0755. -ENOTDIR when one is a file or symlink. */
+int fileio_open_dir(int dirfd, const char *path, bool create, int *ret_fd);
+
+/* Atomically replace (or create) @name in directory @dirfd with @data, file mode @mode. */
+int fileio_replace(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
+
+/* Remove ".NAME.*" leftovers of a replace that was interrupted (crash, power loss).
+ * Returns how many were removed. */
+int fileio_clean_stale(int dirfd, const char *name);
+
+/* Like fileio_replace, but the new file gets the owner, group, mode and every extended
+ * attribute (SELinux label, POSIX ACLs, user.*) of the open file @likefd, and the temporary
+ * name ".NAME.XXXXXX" never ends in ".xml". A failure leaves @name as it was. */
+int fileio_replace_like(int dirfd, const char *name, const void *data, size_t len, int likefd);
+
+/* Copy owner, group, mode and all extended attributes of @from to @to. */
+int fileio_copy_meta(int from, int to);

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "log.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The logger's configuration, set once at start by main(). */
+static int kmsg_fd = -1;
+static int max_level = LOG_INFO;
+
+void log_to_kmsg(const char *kmsg_path)
+{
+	int fd = open(kmsg_path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+
+	if (fd >= 0)
+		kmsg_fd = fd;
+}
+
+void log_set_max_level(int level)
+{
+	max_level = level;
+}
+
+void log_vmsg(int level, const char *fmt, va_list ap)
+{
+	char line[1024];
+	int n;
+
+	if (level > max_level)
+		return;
+	if (kmsg_fd >= 0)
+		n = snprintf(line, sizeof(line), "<%d>nestvirt: ", LOG_DAEMON | level);
+	else
+		n = snprintf(line, sizeof(line), "nestvirt: ");
+	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	n = strlen(line);
+	line[n++] = '\n';
+	/* A lost log line must never stop the boot helper, so the result is deliberately ignored. */
+	if (write(kmsg_fd >= 0 ? kmsg_fd : STDERR_FILENO, line, n) < 0)
+		return;
+}
+
+int log_msg_errno(int level, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap);
+	va_end(ap);
+	return -abs(err);
+}

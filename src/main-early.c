@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * nestvirt-early: the boot helper. Run by the dracut cmdline hook and by the udev rule; turns
+ * nestvirt= on the kernel command line into the KVM vendor module's "nested" value.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "early.h"
+#include "kmodops.h"
+#include "log.h"
+
+struct options {
+	const char *root;
+	bool kmsg;
+	bool verbose;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: nestvirt-early [--root DIR] [--kmsg] [--verbose]\n"
+		   "\n"
+		   "Reads nestvirt= from the kernel command line, writes /run/modprobe.d/zz-nestvirt.conf\n"
+		   "and /run/nestvirt/state, and reloads kvm_intel/kvm_amd when it is loaded with the other\n"
+		   "nested value and unused.\n"
+		   "\n"
+		   "  --root DIR  read and write every path below DIR; modules are never touched then\n"
+		   "  --kmsg      log to /dev/kmsg (early boot) instead of stderr\n"
+		   "  --verbose   log debug messages too\n");
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "kmsg", no_argument, NULL, 'k' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			o->root = optarg;
+			break;
+		case 'k':
+			o->kmsg = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "nestvirt-early: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .root = "/" };
+	struct early_config cfg = { .rootfd = -1 };
+	struct kmodops kops;
+	int r;
+
+	if (parse_args(argc, argv, &o) < 0)
+		return 2;
+	if (o.kmsg)
+		log_to_kmsg("/dev/kmsg");
+	if (o.verbose)
+		log_set_max_level(LOG_DEBUG);
+
+	cfg.rootfd = open(o.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cfg.rootfd < 0) {
+		log_error("%s: %s", o.root, strerror(errno));
+		return 2;
+	}
+	/* Modules belong to the running kernel: a test tree never gets them touched. */
+	kmodops_init(&kops);
+	if (!strcmp(o.root, "/"))
+		cfg.ops = &kops.ops;
+	r = early_run(&cfg);
+	kmodops_done(&kops);
+	close(cfg.rootfd);
+	return r < 0 ? 1 : 0;
+}

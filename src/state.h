@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+
+/*
+ * /run/nestvirt/state: what the boot helper decided and did, as "key=value" lines, so later
+ * stages (udev runs of the helper, nestvirt status, the first-boot unit) never re-parse the
+ * kernel command line. Unknown keys are ignored when read, so it can grow.
+ */
+#define STATE_DIR "run/nestvirt"
+#define STATE_NAME "state"
+
+struct nv_state {
+	int request;           /* 1, 0, or -1: no valid nestvirt= */
+	char module[16];       /* kvm_intel, kvm_amd, none */
+	char vendor[32];       /* vendor_id from cpuinfo */
+	int virt_flag;         /* vmx/svm present: 1/0, -1 unknown */
+	int hypervisor;        /* running in a VM: 1/0, -1 unknown */
+	char admin_nested[16]; /* MODULE.nested= from the command line, "" when absent */
+	char action[32];       /* snippet, already, reloaded, reload-failed, pending-reboot, builtin,
+				  admin-override, error */
+	int nested_before;     /* live value before: 1/0, -1 not loaded/unknown */
+	int nested_after;      /* live value after our action */
+	int reload_attempts;   /* reloads tried this boot (guards against udev loops) */
+	char message[256];     /* one line for people */
+};
+
+/* A state with every field unknown. */
+void state_init(struct nv_state *st);
+
+/* Render @st as key=value lines into @buf. Returns the length or -ENOSPC. */
+int state_format(const struct nv_state *st, char *buf, size_t size);
+
+/* Parse key=value lines (any order, unknown keys ignored) into @st. */
+void state_parse(const char *buf, size_t len, struct nv_state *st);

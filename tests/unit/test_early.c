@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* One boot-helper run on fake host trees: what it writes, what it reloads, what it refuses. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <cmocka.h>
+
+#include "early.h"
+#include "testroot.h"
+
+#define AMD_CPU "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu svm npt\n\n"
+#define INTEL_CPU "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu vmx ept\n\n"
+#define SNIPPET "run/modprobe.d/zz-nestvirt.conf"
+#define STATE "run/nestvirt/state"
+
+/* Fake module ops that act on the fake sysfs like the kernel would. */
+struct fake {
+	struct testroot *t;
+	int removes, inserts;
+	int fail_inserts; /* this many inserts fail */
+};
+
+static int fake_remove(void *userdata, const char *module)
+{
+	struct fake *f = userdata;
+	char cmd[600];
+
+	f->removes++;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/sys/module/%s'", f->t->path, module);
+	return system(cmd) == 0 ? 0 : -EIO;
+}
+
+static int fake_insert(void *userdata, const char *module, const char *options)
+{
+	struct fake *f = userdata;
+	const char *v = strstr(options, "nested=");
+
+	f->inserts++;
+	if (f->inserts <= f->fail_inserts)
+		return -EINVAL;
+	testroot_module(f->t, module, v[7] == '1' ? "1" : "0", 0);
+	return 0;
+}
+
+struct fixture {
+	struct testroot t;
+	struct fake fake;
+	struct kvmmod_ops ops;
+	struct early_config cfg;
+	char buf[2048];
+};
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	testroot_init(&fx->t);
+	fx->fake.t = &fx->t;
+	fx->ops = (struct kvmmod_ops){ fake_remove, fake_insert, &fx->fake };
+	fx->cfg = (struct early_config){ .rootfd = fx->t.fd, .ops = &fx->ops };
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	testroot_cleanup(&fx->t);
+	free(fx);
+	return 0;
+}
+
+static const char *rd(struct fixture *fx, const char *rel)
+{
+	return testroot_read(&fx->t, rel, fx->buf, sizeof(fx->buf));
+}
+
+static void host(struct fixture *fx, const char *cmdline, const char *cpuinfo)
+{
+	testroot_write(&fx->t, "proc/cmdline", cmdline);
+	testroot_write(&fx->t, "proc/cpuinfo", cpuinfo);
+}
+
+static void test_no_nestvirt_writes_nothing(void **state)
+{
+	struct fixture *fx = *state;
+
+	host(fx, "root=/dev/vda1 quiet\n", AMD_CPU);
+	assert_int_equal(early_run(&fx->cfg), 0);
+	assert_false(testroot_exists(&fx->t, "run/modprobe.d"));
+	assert_false(testroot_exists(&fx->t, "run/nestvirt"));
+}
+
+static void test_on_writes_amd_snippet_with_digit(void **state)
+{
+	struct fixture *fx = *state;
+
+	host(fx, "root=/dev/vda1 nestvirt=1\n", AMD_CPU);
+	assert_int_equal(early_run(&fx->cfg), 0);
+	assert_non_null(strstr(rd(fx, SNIPPET), "\noptions kvm_amd nested=1\n"));
+	assert_non_null(strstr(rd(fx, STATE), "action=snippet\n"));
+	assert_non_null(strstr(rd(fx, STATE), "module=kvm_amd\n"));
+	assert_non_null(strstr(rd(fx, STATE), "request=1\n"));
+}
+
+static void test_off_writes_intel_snippet_with_digit(void **state)
+{
+	struct fixture *fx = *state;
+
+	host(fx, "nestvirt=off\n", INTEL_CPU);
+	assert_int_equal(early_run(&fx->cfg), 0);
+	assert_non_null(strstr(rd(fx, SNIPPET), "\noptions kvm_intel nested=0\n"));
+	assert_null(strstr(rd(fx, SNIPPET), "=N"));
+}
+
+static void test_snippet_is_world_readable(void **state)
+{
+	struct fixture *fx = *state;
+	struct stat st;
+
+	host(fx, "nestvirt\n", AMD_CPU);
+	umask(077);
+	assert_int_equal(early_run(&fx->cfg), 0);
+	umask(022);
+	assert_int_equal(fstatat(fx->t.fd, SNIPPET, &st, 0), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+}
+
+static void test_unused_loaded_module_is_reloaded(void **state)
+{
+	struct fixture *fx = *state;
+
+	host(fx, "nestvirt=1\n", AMD_CPU);
+	testroot_module(&fx->t, "kvm_amd", "0", 0);
+	assert_int_equal(early_run(&fx->cfg), 0);
+	assert_int_equal(fx->fake.removes, 1);
+	assert_int_equal(fx->fake.inserts, 1);
+	assert_string_equal(rd(fx, "sys/module/kvm_amd/parameters/nested"), "1\n");
+	assert_non_null(strstr(rd(fx, STATE), "action=reloaded\n"));
+	assert_non_null(strstr(rd(fx, STATE), "nested_before=0\nnested_after=1\n"));
+}
+
+static void test_used_module_is_left_pending_reboot(void **state)
+{
+	struct fixture *fx = *state;
+
+	host(fx, "nestvirt=0\n", INTEL_CPU);
+	testroot_module(&fx->t, "kvm_intel", "Y", 2);
+	assert_int_equal(early_run(&fx->cfg), 0);
+	assert_int_equal(fx->fake.removes, 0);
+	assert_int_equal(fx->fake.inserts, 0);
+	assert_non_null(strstr(rd(fx, STATE), "action=pending-reboot\n"));
+	assert_non_null(strstr(rd(fx, SNIPPET), "options kvm_intel nested=0"));
+}
+
+static void test_builtin_module_is_reported(void **state)
+{
+	struct fixture *fx = *state;
+
+	host(fx, "nestvirt=1\n", INTEL_CPU);
+	testroot_write(&fx->t, "sys/module/kvm_intel/parameters/nested", "N\n");
+	assert_int_equal(early_run(&fx->cfg), 0);
+	assert_int_equal(fx->fake.removes, 0);
+	assert_non_null(strstr(rd(fx, STATE), "action=builtin\n"));
+	assert_non_null(strstr(rd(fx, STATE), "kvm_intel.nested=1 on the kernel command line"));
+}
+
+static void test_failed_reload_restores_module_and_is_not_retried(void **state)
+{
+	struct fixture *fx = *state;
+
+	host(fx, "nestvirt=1\n", AMD_CPU);
+	testroot_module(&fx->t, "kvm_amd", "0", 0);
+	fx->fake.fail_inserts = 1;
+	assert_true(early_run(&fx->cfg) < 0);
+	assert_int_equal(fx->fake.inserts, 2);
+	assert_string_equal(rd(fx, "sys/module/kvm_amd/parameters/nested"), "0\n");
+	assert_non_null(strstr(rd(fx, STATE), "action=reload-failed\n"));
+	/* The add event of the restored module runs us again: no second attempt. */
+	assert_true(early_run(&fx->cfg) < 0);
+	assert_int_equal(fx->fake.removes, 1);
+	assert_int_equal(fx->fake.inserts, 2);
+}
+
+static void test_without_ops_reload_is_only_recorded(void **state)
+{
+	struct fixture *fx = *state;
+
+	fx->cfg.ops = NULL;
+	host(fx, "nestvirt=1\n", AMD_CPU);
+	testroot_module(&fx->t, "kvm_amd", "0", 0);
+	assert_int_equal(early_run(&fx->cfg), 0);
+	assert_non_null(strstr(rd(fx, STATE), "action=reload-skipped\n"));
+	assert_string_equal(rd(fx, "sys/module/kvm_amd/parameters/nested"), "0\n");
+}
+
+static void test_admin_command_line_value_wins(void **state)
+{
+	struct fixture *fx = *state;
+
+	host(fx, "kvm-amd.nested=0 nestvirt=1\n", AMD_CPU);
+	testroot_module(&fx->t, "kvm_amd", "0", 0);
+	assert_int_equal(early_run(&fx->cfg), 0);
+	assert_false(testroot_exists(&fx->t, SNIPPET));
+	assert_int_equal(fx->fake.removes, 0);
+	assert_non_null(strstr(rd(fx, STATE), "action=admin-override\n"));
+	assert_non_null(strstr(rd(fx, STATE), "admin_nested=0\n"));
+}
+
+static void test_admin_value_that_agrees_is_no_conflict(void **state)
+{
+	struct fixture *fx = *state;
+
+	host(fx, "kvm_intel.nested=Y nestvirt=1\n", INTEL_CPU);
+	assert_int_equal(early_run(&fx->cfg), 0);
+	assert_non_null(strstr(rd(fx, STATE), "action=snippet\n"));
+}
+
+static void test_cpuinfo_without_vendor_fails_and_writes_no_snippet(void **state)
+{
+	struct fixture *fx = *state;
+
+	host(fx, "nestvirt=1\n", "processor\t: 0\nflags\t\t: svm\n");
+	assert_int_equal(early_run(&fx->cfg), -ENOENT);
+	assert_false(testroot_exists(&fx->t, SNIPPET));
+	assert_non_null(strstr(rd(fx, STATE), "action=error\n"));
+}
+
+static void test_unknown_vendor_fails(void **state)
+{
+	struct fixture *fx = *state;
+
+	host(fx, "nestvirt=1\n", "vendor_id\t: Vortex86 SoC\n");
+	assert_int_equal(early_run(&fx->cfg), -ENODEV);
+	assert_false(testroot_exists(&fx->t, SNIPPET));
+}
+
+static void test_missing_cmdline_fails_and_writes_nothing(void **state)
+{
+	struct fixture *fx = *state;
+
+	testroot_write(&fx->t, "proc/cpuinfo", AMD_CPU);
+	assert_int_equal(early_run(&fx->cfg), -ENOENT);
+	assert_false(testroot_exists(&fx->t, "run/nestvirt"));
+}
+
+static void test_garbage_cmdline_is_harmless(void **state)
+{
+	struct fixture *fx = *state;
+
+	host(fx, "\x01\x02\"\"=\"nestvirt\xff==\"\n\n", AMD_CPU);
+	assert_int_equal(early_run(&fx->cfg), 0);
+	assert_false(testroot_exists(&fx->t, "run/nestvirt"));
+}
+
+static void test_modprobe_dir_symlink_is_refused(void **state)
+{
+	struct fixture *fx = *state;
+	char target[600];
+
+	host(fx, "nestvirt=1\n", AMD_CPU);
+	testroot_mkdirs(&fx->t, "elsewhere");
+	snprintf(target, sizeof(target), "%s/elsewhere", fx->t.path);
+	assert_int_equal(symlinkat(target, fx->t.fd, "run/modprobe.d"), 0);
+	assert_int_equal(early_run(&fx->cfg), -ENOTDIR);
+	assert_false(testroot_exists(&fx->t, "elsewhere/zz-nestvirt.conf"));
+	assert_non_null(strstr(rd(fx, STATE), "action=error\n"));
+}
+
+static void test_modprobe_dir_that_is_a_file_is_refused(void **state)
+{
+	struct fixture *fx = *state;
+
+	host(fx, "nestvirt=1\n", AMD_CPU);
+	testroot_write(&fx->t, "run/modprobe.d", "not a dir\n");
+	assert_int_equal(early_run(&fx->cfg), -ENOTDIR);
+	assert_string_equal(rd(fx, "run/modprobe.d"), "not a dir\n");
+}
+
+static void test_stale_snippet_and_temp_file_are_replaced(void **state)
+{
+	struct fixture *fx = *state;
+
+	host(fx, "nestvirt=1\n", AMD_CPU);
+	testroot_write(&fx->t, SNIPPET, "options kvm_amd nes");
+	testroot_write(&fx->t, "run/modprobe.d/.zz-nestvirt.conf.1a2b3c", "options kvm_a");
+	assert_int_equal(early_run(&fx->cfg), 0);
+	assert_non_null(strstr(rd(fx, SNIPPET), "\noptions kvm_amd nested=1\n"));
+	assert_false(testroot_exists(&fx->t, "run/modprobe.d/.zz-nestvirt.conf.1a2b3c"));
+}
+
+static void test_other_files_in_modprobe_dir_are_kept(void **state)
+{
+	struct fixture *fx = *state;
+
+	host(fx, "nestvirt=1\n", AMD_CPU);
+	testroot_write(&fx->t, "run/modprobe.d/kvm.conf", "options kvm_amd nested=0\n");
+	testroot_write(&fx->t, "run/modprobe.d/.zz-nestvirt.conf", "hidden, not a temp of ours\n");
+	assert_int_equal(early_run(&fx->cfg), 0);
+	assert_string_equal(rd(fx, "run/modprobe.d/kvm.conf"), "options kvm_amd nested=0\n");
+	assert_true(testroot_exists(&fx->t, "run/modprobe.d/.zz-nestvirt.conf"));
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_no_nestvirt_writes_nothing),
+		T(test_on_writes_amd_snippet_with_digit),
+		T(test_off_writes_intel_snippet_with_digit),
+		T(test_snippet_is_world_readable),
+		T(test_unused_loaded_module_is_reloaded),
+		T(test_used_module_is_left_pending_reboot),
+		T(test_builtin_module_is_reported),
+		T(test_failed_reload_restores_module_and_is_not_retried),
+		T(test_without_ops_reload_is_only_recorded),
+		T(test_admin_command_line_value_wins),
+		T(test_admin_value_that_agrees_is_no_conflict),
+		T(test_cpuinfo_without_vendor_fails_and_writes_no_snippet),
+		T(test_unknown_vendor_fails),
+		T(test_missing_cmdline_fails_and_writes_nothing),
+		T(test_garbage_cmdline_is_harmless),
+		T(test_modprobe_dir_symlink_is_refused),
+		T(test_modprobe_dir_that_is_a_file_is_refused),
+		T(test_stale_snippet_and_temp_file_are_replaced),
+		T(test_other_files_in_modprobe_dir_are_kept),
+	};
+
+	return cmocka_run_group_tests_name("early", tests, NULL, NULL);
+}
