@@ -11,9 +11,6 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "status", status_main, "show whether nested virtualization is requested, set and working" },
-	{ "rewrite", rewrite_main, "give guests vmx/svm: edit libvirt's stored domain XML offline" },
-	{ "rollback", rollback_main, "put back the domain files that 'rewrite' changed" },
-	{ "cpu-models", cpu_models_main, "list the CPU models of libvirt's CPU map" },
 };
 
 static void usage(FILE *f)
