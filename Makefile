@@ -101,13 +101,13 @@ UNIT_BINS := $(UNIT_TESTS:%=$(B)/tests/%) $(UNIT_TESTS:%=$(B)/san/tests/%)
 PROVE := CMOCKA_MESSAGE_OUTPUT=TAP NESTVIRT_BUILD=$(CURDIR)/$(B) prove --norc --exec ''
 
 check: all $(UNIT_BINS)
-	$(PROVE) $(UNIT_BINS) $(sort $(wildcard tests/integration/*.sh))
+	$(PROVE) $(UNIT_BINS) $(sort $(wildcard tests/integration/[0-9]*.sh))
 
 check-unit: $(UNIT_BINS)
 	$(PROVE) $(UNIT_BINS)
 
 check-integration: all
-	$(PROVE) $(sort $(wildcard tests/integration/*.sh))
+	$(PROVE) $(sort $(wildcard tests/integration/[0-9]*.sh))
 
 check-vm: all
 	$(PROVE) tests/vm/boot-tests.sh
