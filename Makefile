@@ -77,9 +77,9 @@ $(B)/libcore.a: $(CORE_OBJS)
 $(B)/libcli.a: $(CLI_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-# --as-needed keeps the helper's NEEDED list to what it really calls (checked by tests).
+# The helper dlopen()s libkmod only when it reloads a module (kmodops.c): NEEDED is libc alone.
 $(B)/nestvirt-early: $(B)/$(EARLY_MAIN:.c=.o) $(B)/libcore.a
-	$(CC) $(OPTFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(KMOD_LIBS)
+	$(CC) $(OPTFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $^
 
 $(B)/nestvirt: $(B)/$(CLI_MAIN:.c=.o) $(B)/libcli.a $(B)/libcore.a
 	$(CC) $(OPTFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(KMOD_LIBS) $(XML_LIBS) $(BLKID_LIBS)

@@ -47,6 +47,15 @@ contains() {
 	return 1
 }
 
+# lacks HAYSTACK EXTENDED_REGEX: no line matches.
+lacks() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		diag "expected no match for: $2" "found: $(printf '%s\n' "$1" | grep -E -- "$2" | head -n 3)"
+		return 1
+	fi
+	return 0
+}
+
 # A fresh temporary tree removed at exit.
 TMP=$(mktemp -d /tmp/nestvirt-it.XXXXXX)
 trap 'chmod -R u+w "$TMP" 2>/dev/null; rm -rf "$TMP"' EXIT
