@@ -124,8 +124,11 @@ fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/%)
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(B)/fuzz/corpus-$$t; \
 		echo "== $$t ($(FUZZ_SECONDS) s)"; \
-		$(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-			$(B)/fuzz/corpus-$$t tests/fuzz/corpus/$${t#fuzz_} 2>&1 | tail -n 14; \
+		if ! $(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			$(B)/fuzz/corpus-$$t tests/fuzz/corpus/$${t#fuzz_} >$(B)/fuzz/$$t.log 2>&1; then \
+			tail -n 60 $(B)/fuzz/$$t.log; echo "fuzz: $$t FAILED"; exit 1; \
+		fi; \
+		grep -E 'number_of_executed_units|peak_rss' $(B)/fuzz/$$t.log; \
 	done
 
 $(B)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) $(CLI_SRCS) $(wildcard src/*.h)
