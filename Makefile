@@ -149,10 +149,13 @@ install: all
 		> $(DESTDIR)$(DRACUTMODULESDIR)/90nestvirt/nestvirt-cmdline.sh
 	chmod 0755 $(DESTDIR)$(DRACUTMODULESDIR)/90nestvirt/*.sh
 	install -m 0644 dracut/50-nestvirt.conf $(DESTDIR)$(DRACUTCONFDIR)/50-nestvirt.conf
+	install -d $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(wildcard docs/*.8) $(DESTDIR)$(MANDIR)/man8/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/nestvirt $(DESTDIR)$(LIBEXECDIR)/nestvirt-early \
 		$(DESTDIR)$(UDEVDIR)/rules.d/90-nestvirt.rules $(DESTDIR)$(DRACUTCONFDIR)/50-nestvirt.conf
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard docs/*.8)))
 	rm -rf $(DESTDIR)$(DRACUTMODULESDIR)/90nestvirt
 	-rmdir $(DESTDIR)$(LIBEXECDIR)
 
