@@ -109,6 +109,7 @@ check-unit: $(UNIT_BINS)
 check-integration: all
 	$(PROVE) $(sort $(wildcard tests/integration/[0-9]*.sh))
 
+# Boots Debian's kernel under QEMU/TCG; the Debian root is cached in /var/cache/nestvirt-vm.
 check-vm: all
 	$(PROVE) tests/vm/boot-tests.sh
 

@@ -1,0 +1,332 @@
+# shellcheck shell=bash
+# nestvirt VM test harness: a cached Debian 12 root, an initramfs from the real dracut, and a
+# QEMU/TCG boot that returns the guest's NVTEST report. Source this file from bash; see README.md.
+#
+# Environment:
+#   NESTVIRT_VM_CACHE   cache dir for the debootstrap tarball (default /var/cache/nestvirt-vm)
+#   NESTVIRT_VM_MIRROR  Debian mirror (default http://deb.debian.org/debian)
+#   NESTVIRT_VM_KVER    kernel version to use (default: newest /boot/vmlinuz-* with modules)
+#   NESTVIRT_VM_TIMEOUT hard limit of one boot in seconds (default 300)
+#   NESTVIRT_VM_CPU     default QEMU CPU model (default EPYC)
+#   NESTVIRT_VM_PACKAGES extra Debian packages for the root, comma-separated (default none)
+
+NVVM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+NVVM_SUITE=bookworm
+NVVM_VARIANT=minbase
+NVVM_INCLUDE=systemd-sysv,udev,kmod
+NVVM_MODULES="kvm kvm_amd kvm_intel"
+# mitigations=off: a throw-away test VM; it saves about 10% of a TCG boot on Intel models.
+NVVM_APPEND_BASE="root=/dev/vda rw console=ttyS0 panic=-1 rd.shell=0 rd.emergency=reboot mitigations=off"
+
+nvvm_log() {
+	printf 'nvvm: %s\n' "$*" >&2
+}
+
+nvvm_die() {
+	nvvm_log "error: $*"
+	return 1
+}
+
+# Prints the kernel version the VM boots: $NESTVIRT_VM_KVER or the newest installed one.
+nvvm_kver() {
+	if [ -n "${NESTVIRT_VM_KVER:-}" ]; then
+		printf '%s\n' "$NESTVIRT_VM_KVER"
+		return 0
+	fi
+	local k best=
+	for k in /boot/vmlinuz-*; do
+		k=${k#/boot/vmlinuz-}
+		[ -f "/lib/modules/$k/modules.dep" ] || continue
+		best=$(printf '%s\n%s\n' "$best" "$k" | sort -V | tail -n 1)
+	done
+	[ -n "$best" ] || nvvm_die "no /boot/vmlinuz-* with /lib/modules (apt-get install linux-image-amd64)" || return
+	printf '%s\n' "$best"
+}
+
+nvvm_cache_dir() {
+	printf '%s\n' "${NESTVIRT_VM_CACHE:-/var/cache/nestvirt-vm}"
+}
+
+# Seconds since the epoch with centiseconds, for timings.
+nvvm_now() {
+	date +%s.%N | cut -c1-13
+}
+
+nvvm_elapsed() {
+	awk -v a="$1" -v b="$(nvvm_now)" 'BEGIN { printf "%.1f", b - a }'
+}
+
+# Prints the path of the cached debootstrap tarball, building it first when the recipe changed.
+# $1: extra packages, comma-separated (optional; part of the cache key).
+nvvm_rootfs_tarball() {
+	local extra=${1:-} include=$NVVM_INCLUDE cache key tarball tmp t0 lockfd rc=0
+	[ -n "$extra" ] && include="$include,$extra"
+	cache=$(nvvm_cache_dir)
+	key=$( { printf '%s\n' "$NVVM_SUITE" "$NVVM_VARIANT" "$include"; cat "$NVVM_DIR/rootfs-setup.sh"; } |
+		sha256sum | cut -c1-16)
+	tarball=$cache/rootfs-$NVVM_SUITE-$key.tar
+	mkdir -p "$cache" || return
+	# One builder at a time; a second caller waits and then reuses the result.
+	exec {lockfd}>"$cache/.lock"
+	flock "$lockfd"
+	if [ ! -f "$tarball" ]; then
+		tmp=$(mktemp -d "$cache/build.XXXXXX")
+		t0=$(nvvm_now)
+		nvvm_log "debootstrap $NVVM_SUITE ($include) -> $tarball"
+		if debootstrap --variant="$NVVM_VARIANT" --include="$include" "$NVVM_SUITE" "$tmp/root" \
+			"${NESTVIRT_VM_MIRROR:-http://deb.debian.org/debian}" >"$tmp/debootstrap.log" 2>&1 &&
+			sh "$NVVM_DIR/rootfs-setup.sh" "$tmp/root" &&
+			tar --numeric-owner --xattrs -C "$tmp/root" -cf "$tmp/rootfs.tar" . &&
+			mv "$tmp/rootfs.tar" "$tarball"; then
+			nvvm_log "rootfs built in $(nvvm_elapsed "$t0") s"
+			# Recipes nobody used for two weeks are stale.
+			find "$cache" -maxdepth 1 -name 'rootfs-*.tar' -atime +14 -delete
+		else
+			rc=1
+			tail -n 20 "$tmp/debootstrap.log" >&2
+			nvvm_log "error: debootstrap failed (log above)"
+		fi
+		rm -rf "$tmp"
+	fi
+	exec {lockfd}>&-
+	[ "$rc" -eq 0 ] && printf '%s\n' "$tarball"
+	return "$rc"
+}
+
+# Copies the kvm modules and the EXTRA ones (with dependencies) and the module index sources of
+# the host's kernel KVER into ROOT, then runs depmod, so the VM's udev can autoload kvm_amd by
+# CPU modalias.   nvvm_install_kmods ROOT KVER ["EXTRA MODULES"]
+nvvm_install_kmods() {
+	local root=$1 kver=$2 m path paths f
+	local src=/lib/modules/$kver dst=$1/lib/modules/$kver
+	mkdir -p "$dst" || return
+	for m in $NVVM_MODULES ${3:-}; do
+		paths=$(modprobe -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }') || return
+		for path in $paths; do
+			mkdir -p "$root${path%/*}" && cp "$path" "$root$path" || return
+		done
+	done
+	for f in modules.order modules.builtin modules.builtin.modinfo; do
+		[ -f "$src/$f" ] && cp "$src/$f" "$dst/"
+	done
+	depmod -b "$root" "$kver"
+}
+
+# Builds an ext4 image (no mount, no loop device) of the cached root plus the test bits.
+#   nvvm_mkimage OUT.img [--overlay DIR]... [--file SRC:DEST]... [--packages a,b] [--kmods "M..."]
+# --overlay copies DIR's contents over the root; --file copies one file to DEST (absolute, in
+# the image). Overlays and files are applied in the order given, after the test bits.
+# --packages: extra Debian packages (a separate cached tree); --kmods: more host kernel modules
+# (besides kvm, kvm_amd, kvm_intel) to copy into the image.
+nvvm_mkimage() {
+	local out=$1 kver tarball work root size_mb t0 packages=${NESTVIRT_VM_PACKAGES:-} kmods=""
+	local -a steps=()
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--overlay | --file) steps+=("$1" "$2"); shift 2 ;;
+		--packages) packages=$2; shift 2 ;;
+		--kmods) kmods="$kmods $2"; shift 2 ;;
+		*) nvvm_die "nvvm_mkimage: unknown argument '$1'"; return ;;
+		esac
+	done
+	kver=$(nvvm_kver) || return
+	tarball=$(nvvm_rootfs_tarball "$packages") || return
+	t0=$(nvvm_now)
+	work=$(mktemp -d "${TMPDIR:-/tmp}/nvvm-img.XXXXXX") || return
+	root=$work/root
+	if ! mkdir "$root" || ! tar --numeric-owner --xattrs -C "$root" -xpf "$tarball" ||
+		! nvvm_install_kmods "$root" "$kver" "$kmods" || ! nvvm_install_report "$root" ||
+		! nvvm_apply_steps "$root" "${steps[@]}"; then
+		rm -rf "$work"
+		nvvm_die "nvvm_mkimage: preparing the root failed"
+		return
+	fi
+	size_mb=$(du -sm "$root" | cut -f1)
+	size_mb=$((size_mb + size_mb / 4 + 128))
+	rm -f "$out"
+	if ! truncate -s "${size_mb}M" "$out" ||
+		! mkfs.ext4 -q -F -L nvroot -d "$root" "$out" >"$work/mkfs.log" 2>&1; then
+		cat "$work/mkfs.log" >&2
+		rm -rf "$work"
+		nvvm_die "nvvm_mkimage: mkfs.ext4 -d failed"
+		return
+	fi
+	rm -rf "$work"
+	nvvm_log "image $out (${size_mb} MiB) built in $(nvvm_elapsed "$t0") s"
+}
+
+# Installs the report service (enabled) and the uevent-logging udev rule into ROOT.
+nvvm_install_report() {
+	local root=$1 g=$NVVM_DIR/guest
+	install -m 0755 "$g/nvtest-report" "$g/nvtest-uevent" "$root/usr/local/sbin/" &&
+		install -m 0644 "$g/nvtest-report.service" "$root/etc/systemd/system/" &&
+		install -m 0644 "$g/99-nvtest-uevent.rules" "$root/etc/udev/rules.d/" &&
+		mkdir -p "$root/etc/systemd/system/multi-user.target.wants" &&
+		ln -sf ../nvtest-report.service \
+			"$root/etc/systemd/system/multi-user.target.wants/nvtest-report.service"
+}
+
+# Applies --overlay DIR / --file SRC:DEST pairs to ROOT.
+nvvm_apply_steps() {
+	local root=$1 src dest
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--overlay)
+			[ -d "$2" ] || { nvvm_die "overlay '$2' is not a directory"; return; }
+			cp -a "$2/." "$root/" || return
+			;;
+		--file)
+			src=${2%%:*}
+			dest=${2#*:}
+			case $dest in /*) ;; *) nvvm_die "--file $2: DEST must be absolute"; return ;; esac
+			mkdir -p "$root$(dirname "$dest")" && cp "$src" "$root$dest" || return
+			;;
+		esac
+		shift 2
+	done
+}
+
+# Builds an initramfs with the real dracut from a private copy of /usr/lib/dracut.
+#   nvvm_mkinitrd OUT [--flavour systemd|shell] [--moddir DIR]... [--add "MODS"] [--preload]
+#                 [--destdir DIR] [--dracut-arg ARG]...
+# --moddir copies a dracut module dir (e.g. dracut/90nestvirt) into the private modules.d and
+# adds it; --add adds more dracut modules; --preload adds tests/vm/dracut/95nvtest-preload;
+# --destdir sets NESTVIRT_DESTDIR (a staged "make install DESTDIR=") for the project's
+# module-setup.sh; by default it is inherited from the environment.
+nvvm_mkinitrd() {
+	local out=$1 flavour=systemd add="" preload=0 destdir=${NESTVIRT_DESTDIR:-} kver work base t0 d name
+	local -a moddirs=() extra=() mods=()
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--flavour) flavour=$2; shift 2 ;;
+		--moddir) moddirs+=("$2"); shift 2 ;;
+		--add) add="$add $2"; shift 2 ;;
+		--preload) preload=1; shift ;;
+		--destdir) destdir=$2; shift 2 ;;
+		--dracut-arg) extra+=("$2"); shift 2 ;;
+		*) nvvm_die "nvvm_mkinitrd: unknown argument '$1'"; return ;;
+		esac
+	done
+	[ "$preload" -eq 1 ] && moddirs+=("$NVVM_DIR/dracut/95nvtest-preload")
+	case $flavour in
+	# dracut's systemd initrd, as Debian builds it, less what a virtio/ext4 root does not need.
+	# (Debian's generic image adds storage/crypt/i18n modules and takes about a minute.)
+	systemd) mods=(systemd systemd-initrd dracut-systemd base rootfs-block udev-rules fs-lib) ;;
+	# dracut's own shell init (no systemd modules).
+	shell) mods=(base rootfs-block udev-rules fs-lib) ;;
+	*) nvvm_die "nvvm_mkinitrd: flavour must be systemd or shell, not '$flavour'"; return ;;
+	esac
+	kver=$(nvvm_kver) || return
+	work=$(mktemp -d "${TMPDIR:-/tmp}/nvvm-dracut.XXXXXX") || return
+	base=$work/dracut
+	cp -a /usr/lib/dracut "$base" || { rm -rf "$work"; return 1; }
+	mkdir "$work/conf.d" "$work/tmp"
+	: >"$work/dracut.conf"
+	for d in "${moddirs[@]}"; do
+		[ -f "$d/module-setup.sh" ] || { rm -rf "$work"; nvvm_die "no module-setup.sh in '$d'"; return; }
+		name=$(basename "$d")
+		cp -a "$d" "$base/modules.d/$name"
+		add="$add ${name#[0-9][0-9]}"
+	done
+	t0=$(nvvm_now)
+	# An empty private conf and confdir: the host's /etc/dracut.conf.d must not leak in.
+	if ! NESTVIRT_DESTDIR=$destdir dracutbasedir=$base dracut --force --quiet \
+		--conf "$work/dracut.conf" --confdir "$work/conf.d" --tmpdir "$work/tmp" \
+		--kver "$kver" --no-hostonly --no-hostonly-cmdline --no-early-microcode \
+		--no-compress --nostrip \
+		--modules "${mods[*]}" ${add:+--add "$add"} \
+		--drivers "virtio_blk virtio_pci ext4" --filesystems ext4 \
+		"${extra[@]}" "$out" >"$work/dracut.log" 2>&1; then
+		cat "$work/dracut.log" >&2
+		rm -rf "$work"
+		nvvm_die "nvvm_mkinitrd: dracut failed"
+		return
+	fi
+	rm -rf "$work"
+	nvvm_log "initramfs $out ($flavour${add:+ +}${add# }; $(du -k "$out" | cut -f1) KiB) built in $(nvvm_elapsed "$t0") s"
+}
+
+# Boots the VM and writes its report; returns 0 only when the guest printed "NVTEST done".
+#   nvvm_boot OUTDIR --initrd FILE --image FILE [--cpu MODEL] [--append "ARGS"] [--timeout S]
+#             [--mem MiB]
+# OUTDIR gets console.log (ttyS0), report.log (ttyS1), qemu.log and nvtest.txt (the NVTEST lines
+# with the prefix removed: "key=value"). The image is opened with snapshot=on: never modified.
+nvvm_boot() {
+	local outdir=$1 initrd="" image="" cpu=${NESTVIRT_VM_CPU:-EPYC} append="" mem=1024
+	local timeout=${NESTVIRT_VM_TIMEOUT:-300} kver t0 rc=0
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--initrd) initrd=$2; shift 2 ;;
+		--image) image=$2; shift 2 ;;
+		--cpu) cpu=$2; shift 2 ;;
+		--append) append="$append $2"; shift 2 ;;
+		--timeout) timeout=$2; shift 2 ;;
+		--mem) mem=$2; shift 2 ;;
+		*) nvvm_die "nvvm_boot: unknown argument '$1'"; return ;;
+		esac
+	done
+	[ -f "$initrd" ] || { nvvm_die "nvvm_boot: --initrd '$initrd' not found"; return; }
+	[ -f "$image" ] || { nvvm_die "nvvm_boot: --image '$image' not found"; return; }
+	kver=$(nvvm_kver) || return
+	mkdir -p "$outdir" || return
+	rm -f "$outdir/console.log" "$outdir/report.log" "$outdir/qemu.log" "$outdir/nvtest.txt"
+	t0=$(nvvm_now)
+	timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg -cpu "$cpu" -m "$mem" \
+		-nodefaults -nographic -no-reboot \
+		-serial "file:$outdir/console.log" -serial "file:$outdir/report.log" \
+		-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
+		-append "$NVVM_APPEND_BASE$append" \
+		-drive "file=$image,if=virtio,format=raw,snapshot=on" \
+		</dev/null >"$outdir/qemu.log" 2>&1 || rc=$?
+	tr -d '\r' <"$outdir/report.log" | sed -n 's/^NVTEST //p' >"$outdir/nvtest.txt"
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		nvvm_log "boot timed out after ${timeout} s ($outdir)"
+	elif [ "$rc" -ne 0 ]; then
+		nvvm_log "qemu exited with $rc ($outdir): $(tail -n 3 "$outdir/qemu.log")"
+	fi
+	if ! grep -qx "done" "$outdir/nvtest.txt"; then
+		nvvm_log "no 'NVTEST done' (cpu $cpu, $(nvvm_elapsed "$t0") s); console tail:"
+		tail -n 40 "$outdir/console.log" | tr -d '\r' | sed 's/^/    | /' >&2
+		return 1
+	fi
+	nvvm_log "boot (cpu $cpu) finished in $(nvvm_elapsed "$t0") s"
+}
+
+# Prints the values of KEY in an nvtest.txt (one per line, in order).
+#   nvvm_get OUTDIR/nvtest.txt nested  ->  1
+nvvm_get() {
+	sed -n "s/^$2=//p" "$1"
+}
+
+# Checks an nvtest.txt against SPECs; prints each mismatch; returns 0 when all hold.
+#   KEY=VALUE   some KEY line has exactly VALUE     KEY~TEXT   some KEY line contains TEXT
+#   !KEY        no KEY line at all                  !KEY~TEXT  no KEY line contains TEXT
+#   nvvm_check OUTDIR/nvtest.txt nested=1 'modprobe_c=' '!snippet' 'uevent~add kvm_amd'
+nvvm_check() {
+	local file=$1 spec neg key op val got bad=0 hit
+	shift
+	for spec in "$@"; do
+		neg=0
+		case $spec in !*) neg=1; spec=${spec#!} ;; esac
+		key=${spec%%[=~]*}
+		op=${spec:${#key}:1}
+		val=${spec:${#key}+1}
+		got=$(nvvm_get "$file" "$key")
+		hit=0
+		case $op in
+		=) grep -qxF -- "$key=$val" "$file" && hit=1 ;;
+		"~") [ -n "$got" ] && printf '%s\n' "$got" | grep -qF -- "$val" && hit=1 ;;
+		*) grep -q -e "^$key=" -e "^$key\$" "$file" && hit=1 ;;
+		esac
+		[ "$neg" -eq 1 ] && hit=$((1 - hit))
+		if [ "$hit" -eq 0 ]; then
+			bad=1
+			nvvm_log "check failed: $([ "$neg" -eq 1 ] && printf '!')$spec; $key lines: $(printf '%s' "$got" | paste -s -d '|' -)"
+		fi
+	done
+	return "$bad"
+}
