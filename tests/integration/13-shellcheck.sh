@@ -2,7 +2,7 @@
 # Every shell file is shellcheck-clean; dracut hooks may run under dash, so they are POSIX sh.
 . "$(dirname "$0")/lib.sh"
 cd "$SRCDIR" || exit 1
-files=$(git ls-files '*.sh' '*.sh.in' 'tests/vm/probes/*' 'tests/vm/guest/nvtest-*' .ci/run 2>/dev/null)
+files=$(git ls-files '*.sh' '*.sh.in' 'tests/vm/probes/*' tests/vm/guest/nvtest-report tests/vm/guest/nvtest-uevent .ci/run 2>/dev/null)
 plan 1
 if command -v shellcheck >/dev/null; then
 	# shellcheck disable=SC2086 # a list of paths without blanks
