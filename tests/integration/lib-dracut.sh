@@ -6,7 +6,7 @@
 
 # dracut_stage DIR: stage an install and a private dracut base dir under DIR.
 dracut_stage() {
-	make -s -C "$SRCDIR" install DESTDIR="$1/stage" >/dev/null || return 1
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$SRCDIR" install DESTDIR="$1/stage" >/dev/null || return 1
 	cp -a /usr/lib/dracut "$1/base" || return 1
 	mkdir -p "$1/base/dracut.conf.d" "$1/confdir"
 	cp -a "$1/stage/usr/lib/dracut/modules.d/90nestvirt" "$1/base/modules.d/" || return 1

@@ -53,7 +53,7 @@ t_all=$(nvvm_now)
 # nestvirt as a package would install it, staged; merged /usr in the Debian root.
 stage=$out/stage
 rc=0
-make -s -C "$src" install DESTDIR="$stage" UDEVDIR=/usr/lib/udev >"$out/install.log" 2>&1 || rc=1
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$src" install DESTDIR="$stage" UDEVDIR=/usr/lib/udev >"$out/install.log" 2>&1 || rc=1
 mkdir -p "$out/ov-nested0/etc/modprobe.d" "$out/ov-probes/etc/nvtest/report.d"
 printf '# As a distribution or an old admin policy might ship it.\noptions kvm_amd nested=0\noptions kvm_intel nested=0\n' \
 	>"$out/ov-nested0/etc/modprobe.d/kvm-nested0.conf"
@@ -76,36 +76,11 @@ case $need in *" shpre "*) nvvm_mkinitrd "$out/shpre.initrd" --flavour shell --p
 echo "# initramfs builds: $(nvvm_elapsed "$t0") s"
 tap "$rc" "dracut builds initramfs images with the nestvirt module (systemd and shell init)"
 
-t0=$(nvvm_now)
+nvvm_boot_cases "$out" "${plan[@]}"
 for c in "${plan[@]}"; do
-	IFS='|' read -r name initrd image cpu append _ <<<"$c"
-	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
-	(
-		tb=$(nvvm_now)
-		r=0
-		nvvm_boot "$out/$name" --initrd "$out/$initrd.initrd" --image "$out/$image.img" \
-			--cpu "$cpu" ${append:+--append "$append"} 2>"$out/$name.log" || r=$?
-		echo "$r $(nvvm_elapsed "$tb")" >"$out/$name.rc"
-	) &
-done
-wait
-echo "# boots: $(nvvm_elapsed "$t0") s for ${#plan[@]} (jobs=$jobs)"
-
-for c in "${plan[@]}"; do
-	IFS='|' read -r name _ _ cpu append checks <<<"$c"
-	r=1 secs=unknown
-	[ -f "$out/$name.rc" ] && read -r r secs <"$out/$name.rc"
-	echo "# $name: boot ${secs} s"
-	# shellcheck disable=SC2086 # checks are space-separated on purpose
-	set -- $checks
-	if [ "$r" -eq 0 ] && nvvm_check "$out/$name/nvtest.txt" "${@//+/ }" "failed_units=" "done" \
-		2>>"$out/$name.log"; then
-		tap 0 "$name (cpu $cpu, '${append}')"
-	else
-		tap 1 "$name (cpu $cpu, '${append}')"
-		sed 's/^/# /' "$out/$name.log"
-		[ -f "$out/$name/nvtest.txt" ] && sed 's/^/#   | /' "$out/$name/nvtest.txt"
-	fi
+	IFS='|' read -r name _ _ cpu append _ <<<"$c"
+	nvvm_case_ok "$out" "$c" "failed_units=" "done"
+	tap $? "$name (cpu $cpu${append:+, $append})"
 done
 
 if [ "$failed" -eq 0 ] && [ -z "${NESTVIRT_VM_OUT:-}" ]; then

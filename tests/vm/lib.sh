@@ -330,3 +330,46 @@ nvvm_check() {
 	done
 	return "$bad"
 }
+
+# Boots every case, NESTVIRT_VM_JOBS (default 2) at a time; each writes OUT/NAME.rc
+# ("STATUS SECONDS") and OUT/NAME/ (see nvvm_boot).
+#   nvvm_boot_cases OUT CASE...   with CASE = "name|initrd|image|cpu|boot args|checks"
+# where initrd and image name OUT/INITRD.initrd and OUT/IMAGE.img.
+nvvm_boot_cases() {
+	local out=$1 c name initrd image cpu append t0 jobs=${NESTVIRT_VM_JOBS:-2}
+	shift
+	t0=$(nvvm_now)
+	for c in "$@"; do
+		IFS='|' read -r name initrd image cpu append _ <<<"$c"
+		while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+		(
+			tb=$(nvvm_now)
+			r=0
+			nvvm_boot "$out/$name" --initrd "$out/$initrd.initrd" --image "$out/$image.img" \
+				--cpu "$cpu" ${append:+--append "$append"} 2>"$out/$name.log" || r=$?
+			echo "$r $(nvvm_elapsed "$tb")" >"$out/$name.rc"
+		) &
+	done
+	wait
+	echo "# boots: $(nvvm_elapsed "$t0") s for $# (jobs=$jobs)"
+}
+
+# Whether a booted CASE passed its checks (the case's own, then EXTRA specs); on failure the
+# boot log and the report go to stdout as TAP comments.
+#   nvvm_case_ok OUT CASE [EXTRA_SPEC...]
+nvvm_case_ok() {
+	local out=$1 name cpu append checks r=1 secs=unknown
+	local -a extra=("${@:3}")
+	IFS='|' read -r name _ _ cpu append checks <<<"$2"
+	[ -f "$out/$name.rc" ] && read -r r secs <"$out/$name.rc"
+	echo "# $name: boot ${secs} s"
+	# shellcheck disable=SC2086 # checks are space-separated on purpose
+	set -- $checks
+	if [ "$r" -eq 0 ] &&
+		nvvm_check "$out/$name/nvtest.txt" "${@//+/ }" "${extra[@]}" 2>>"$out/$name.log"; then
+		return 0
+	fi
+	sed 's/^/# /' "$out/$name.log"
+	[ -f "$out/$name/nvtest.txt" ] && sed 's/^/#   | /' "$out/$name/nvtest.txt"
+	return 1
+}

@@ -78,33 +78,11 @@ grep -q 'timed out' "$out/timeout-case.log" || rc=1
 tap "$rc" "a boot over its time limit is reported as a failure"
 
 # The boots, NESTVIRT_VM_JOBS at a time.
-t0=$(nvvm_now)
+nvvm_boot_cases "$out" "${plan[@]}"
 for c in "${plan[@]}"; do
-	IFS='|' read -r name initrd image cpu append _ <<<"$c"
-	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
-	(
-		tb=$(nvvm_now)
-		r=0
-		nvvm_boot "$out/$name" --initrd "$out/$initrd.initrd" --image "$out/$image.img" \
-			--cpu "$cpu" ${append:+--append "$append"} 2>"$out/$name.log" || r=$?
-		echo "$r $(nvvm_elapsed "$tb")" >"$out/$name.rc"
-	) &
-done
-wait
-echo "# boots: $(nvvm_elapsed "$t0") s for ${#plan[@]} (jobs=$jobs)"
-
-for c in "${plan[@]}"; do
-	IFS='|' read -r name _ _ cpu _ checks <<<"$c"
-	read -r r secs <"$out/$name.rc"
-	echo "# $name: boot ${secs} s"
-	# shellcheck disable=SC2086 # checks are space-separated on purpose
-	set -- $checks
-	if [ "$r" -eq 0 ] && nvvm_check "$out/$name/nvtest.txt" "${@//+/ }" "done" 2>>"$out/$name.log"; then
-		tap 0 "$name (cpu $cpu)"
-	else
-		tap 1 "$name (cpu $cpu)"
-		sed 's/^/# /' "$out/$name.log"
-	fi
+	IFS='|' read -r name _ _ cpu append _ <<<"$c"
+	nvvm_case_ok "$out" "$c" "done"
+	tap $? "$name (cpu $cpu${append:+, $append})"
 done
 
 if [ "$failed" -eq 0 ] && [ -z "${NESTVIRT_VM_OUT:-}" ]; then
