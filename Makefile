@@ -48,7 +48,8 @@ CLI_MAIN := src/main-nestvirt.c
 # Unit tests: tests/unit/test_NAME.c, linked against all modules.
 UNIT_TESTS :=
 
-# Fragments of larger capabilities add to the lists above.
+# Fragments of larger capabilities add to the lists above (and may define rules: keep "all" first).
+.DEFAULT_GOAL := all
 include $(sort $(wildcard mk/*.mk))
 
 UNIT_TESTS += $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
