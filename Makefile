@@ -99,7 +99,7 @@ $(B)/san/tests/%: tests/unit/%.c $(SAN_OBJS)
 UNIT_BINS := $(UNIT_TESTS:%=$(B)/tests/%) $(UNIT_TESTS:%=$(B)/san/tests/%)
 
 # Everything CI reads goes through prove (TAP): cmocka speaks TAP when asked.
-PROVE := CMOCKA_MESSAGE_OUTPUT=TAP NESTVIRT_BUILD=$(CURDIR)/$(B) prove --norc --exec ''
+PROVE := CMOCKA_MESSAGE_OUTPUT=TAP NESTVIRT_BUILD=$(abspath $(B)) prove --norc --exec ''
 
 check: all $(UNIT_BINS)
 	$(PROVE) $(UNIT_BINS) $(sort $(wildcard tests/integration/[0-9]*.sh))

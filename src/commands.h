@@ -6,3 +6,7 @@
  * the subcommand) and returns the process exit status.
  */
 int status_main(int argc, char **argv);
+int rewrite_main(int argc, char **argv);
+int rollback_main(int argc, char **argv);
+int cpu_models_main(int argc, char **argv);
+int domxml_cmd_main(int argc, char **argv);

@@ -50,5 +50,10 @@ struct domxml_result {
 int domxml_apply(const char *buf, size_t len, const struct domxml_request *req,
 		 struct domxml_result *res);
 
+/* Whether every CPU model and feature name @req would write is in @req->map (always 0 without
+ * a map). -ENOENT with "unknown CPU model 'x'; close matches: …" in @reason otherwise. The
+ * same check runs in domxml_apply; callers may run it once up front. */
+int domxml_check_names(const struct domxml_request *req, char *reason, size_t len);
+
 /* Free what domxml_apply put in @res. */
 void domxml_result_free(struct domxml_result *res);

@@ -216,13 +216,17 @@ int fileio_clean_stale(int dirfd, const char *name)
 static ssize_t get_xattr(int fd, const char *name, char **buf, size_t *size)
 {
 	for (;;) {
-		ssize_t n = fgetxattr(fd, name, *buf, *size);
+		ssize_t n;
 		char *p;
 
-		if (n >= 0)
-			return n;
-		if (errno != ERANGE)
-			return -errno;
+		/* With size 0 fgetxattr returns the length and writes nothing: ask with a buffer. */
+		if (*size > 0) {
+			n = fgetxattr(fd, name, *buf, *size);
+			if (n >= 0)
+				return n;
+			if (errno != ERANGE)
+				return -errno;
+		}
 		n = fgetxattr(fd, name, NULL, 0);
 		if (n < 0)
 			return -errno;
@@ -303,29 +307,61 @@ int fileio_copy_meta(int from, int to)
 	return copy_xattrs(from, to);
 }
 
-int fileio_replace_like(int dirfd, const char *name, const void *data, size_t len, int likefd)
+int fileio_temp_write_like(int dirfd, const char *name, const void *data, size_t len, int likefd,
+			   struct fileio_temp *t)
 {
-	char tmp[300];
-	int fd, r;
+	int r;
 
 	/* 0600 until the metadata is copied: the file may hold secrets (VNC passwords). */
-	fd = open_temp(dirfd, name, 0600, tmp, sizeof(tmp));
-	if (fd < 0)
-		return fd;
-	r = write_all(fd, data, len);
+	t->fd = open_temp(dirfd, name, 0600, t->name, sizeof(t->name));
+	if (t->fd < 0)
+		return t->fd;
+	r = write_all(t->fd, data, len);
 	if (r == 0)
-		r = fileio_copy_meta(likefd, fd);
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-		r = -errno;
+		r = fileio_copy_meta(likefd, t->fd);
 	if (r < 0) {
-		unlinkat(dirfd, tmp, 0);
+		fileio_temp_abort(dirfd, t);
 		return r;
 	}
-	if (fsync(dirfd) < 0)
-		return -errno;
+	/* Only a hint, errors included: the fsync of the commit is what counts. */
+	(void)sync_file_range(t->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	return 0;
+}
+
+int fileio_temp_commit(int dirfd, const char *name, struct fileio_temp *t)
+{
+	int r = 0;
+
+	if (fsync(t->fd) < 0)
+		r = -errno;
+	if (close(t->fd) < 0 && r == 0)
+		r = -errno;
+	t->fd = -1;
+	if (r == 0 && renameat(dirfd, t->name, dirfd, name) < 0)
+		r = -errno;
+	if (r < 0)
+		unlinkat(dirfd, t->name, 0);
+	return r;
+}
+
+void fileio_temp_abort(int dirfd, struct fileio_temp *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	unlinkat(dirfd, t->name, 0);
+}
+
+int fileio_replace_like(int dirfd, const char *name, const void *data, size_t len, int likefd,
+			bool sync_dir)
+{
+	struct fileio_temp t;
+	int r;
+
+	r = fileio_temp_write_like(dirfd, name, data, len, likefd, &t);
+	if (r == 0)
+		r = fileio_temp_commit(dirfd, name, &t);
+	if (r == 0 && sync_dir && fsync(dirfd) < 0)
+		r = -errno;
+	return r;
 }

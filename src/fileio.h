@@ -28,8 +28,29 @@ int fileio_clean_stale(int dirfd, const char *name);
 
 /* Like fileio_replace, but the new file gets the owner, group, mode and every extended
  * attribute (SELinux label, POSIX ACLs, user.*) of the open file @likefd, and the temporary
- * name ".NAME.XXXXXX" never ends in ".xml". A failure leaves @name as it was. */
-int fileio_replace_like(int dirfd, const char *name, const void *data, size_t len, int likefd);
+ * name ".NAME.XXXXXX" never ends in ".xml". A failure leaves @name as it was. With @sync_dir
+ * false the caller fsyncs @dirfd itself, once for a batch of files. */
+int fileio_replace_like(int dirfd, const char *name, const void *data, size_t len, int likefd,
+			bool sync_dir);
+
+/* fileio_replace_like in two steps, so that a batch of files is written first and then
+ * committed one by one: the fsync of each then finds its data already on the way to disk. */
+struct fileio_temp {
+	int fd;
+	char name[300]; /* ".NAME.XXXXXX" */
+};
+
+/* Write @data to a new ".NAME.XXXXXX" in @dirfd with the metadata of @likefd and start its
+ * writeback (not durable yet). On failure nothing is left behind. */
+int fileio_temp_write_like(int dirfd, const char *name, const void *data, size_t len, int likefd,
+			   struct fileio_temp *t);
+
+/* fsync @t, close it and rename it over @name (the directory is not synced). On failure the
+ * temporary file is removed and @name is left as it was. */
+int fileio_temp_commit(int dirfd, const char *name, struct fileio_temp *t);
+
+/* Remove @t unused (a batch given up). */
+void fileio_temp_abort(int dirfd, struct fileio_temp *t);
 
 /* Copy owner, group, mode and all extended attributes of @from to @to. */
 int fileio_copy_meta(int from, int to);

@@ -1,0 +1,3 @@
+# The <cpu> edit engine (issue 3): --cpu SPEC parser, libvirt CPU map, in-memory <cpu> edit,
+# and the hidden `nestvirt edit-cpu` used by the differential test against virt-xml.
+CLI_SRCS += src/cpuspec.c src/cpumap.c src/domxml.c src/cmd-domxml.c

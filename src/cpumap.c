@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libvirt's CPU map (src/cpu_map/ in libvirt's tree). Layout, as libvirt's cpu_map.c reads it:
+ *   <cpus>
+ *     <arch name='x86'>
+ *       <include filename='x86_features.xml'/>   (index.xml: one file per group/model)
+ *       <vendor name='Intel' string='GenuineIntel'/>
+ *       <feature name='vmx'> <cpuid …/> </feature>
+ *       <model name='Haswell-IBRS'> <model name='Haswell'/> <feature name='…'/> </model>
+ *     </arch>
+ *   </cpus>
+ * An included file has the same <cpus> root with vendors, features and models directly in it.
+ * Only elements directly in the arch section (or an included file's root) define names: a
+ * <model> inside a model names its ancestor, a <feature> inside a model one of its features.
+ */
+#include "cpumap.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "fileio.h"
+
+/* The largest file of Debian 12's map (x86_features.xml) is about 20 KB. */
+#define CPUMAP_FILE_MAX (4 * 1024 * 1024)
+/* index.xml includes files; those do not include further. One more level is tolerated. */
+#define CPUMAP_MAX_DEPTH 3
+
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+struct cpumap {
+	struct names models;
+	struct names features;
+	struct names vendors;
+};
+
+struct loader {
+	cpumap_reader reader;
+	void *opaque;
+	struct cpumap *map;
+};
+
+static const struct {
+	const char *arch;
+	const char *section;
+} arch_sections[] = {
+    {"x86_64", "x86"}, {"i686", "x86"},	   {"i586", "x86"},	 {"i486", "x86"},
+    {"i386", "x86"},   {"ppc64", "ppc64"}, {"ppc64le", "ppc64"}, {"aarch64", "arm"},
+    {"armv6l", "arm"}, {"armv7l", "arm"},  {"armv7b", "arm"},
+};
+
+static const char *section_of(const char *arch)
+{
+	for (size_t i = 0; i < sizeof(arch_sections) / sizeof(arch_sections[0]); i++)
+		if (!strcmp(arch, arch_sections[i].arch))
+			return arch_sections[i].section;
+	return arch; /* "x86", "ppc64", "arm" name a section directly */
+}
+
+static bool names_has(const struct names *n, const char *name)
+{
+	for (size_t i = 0; i < n->n; i++)
+		if (!strcmp(n->v[i], name))
+			return true;
+	return false;
+}
+
+static int names_add(struct names *n, const char *name)
+{
+	if (names_has(n, name))
+		return 0;
+	if (n->n == n->cap) {
+		size_t cap = n->cap ? 2 * n->cap : 64;
+		char **v = realloc(n->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		n->v = v;
+		n->cap = cap;
+	}
+	n->v[n->n] = strdup(name);
+	if (!n->v[n->n])
+		return -ENOMEM;
+	n->n++;
+	return 0;
+}
+
+static void names_free(struct names *n)
+{
+	for (size_t i = 0; i < n->n; i++)
+		free(n->v[i]);
+	free(n->v);
+}
+
+void cpumap_free(struct cpumap *map)
+{
+	if (!map)
+		return;
+	names_free(&map->models);
+	names_free(&map->features);
+	names_free(&map->vendors);
+	free(map);
+}
+
+static bool is_element(const xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, name);
+}
+
+/* Parse one map file: no network, no entities, no DTD; a DOCTYPE is refused. */
+static int parse_file(struct loader *l, const char *name, xmlDoc **ret)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	xmlDoc *doc;
+	int r;
+
+	r = l->reader(l->opaque, name, &buf, &len);
+	if (r < 0)
+		return r;
+	if (len > INT32_MAX) {
+		free(buf);
+		return -EFBIG;
+	}
+	doc = xmlReadMemory(buf, (int)len, name, NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	free(buf);
+	if (!doc)
+		return -EBADMSG;
+	if (doc->intSubset || !xmlDocGetRootElement(doc) ||
+	    !is_element(xmlDocGetRootElement(doc), "cpus")) {
+		xmlFreeDoc(doc);
+		return -EBADMSG;
+	}
+	*ret = doc;
+	return 0;
+}
+
+static int load_file(struct loader *l, const char *name, int depth);
+
+/* An include names a file next to the index: a plain file name, nothing else. */
+static bool is_plain_name(const char *s)
+{
+	return *s && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
+}
+
+static int add_named(struct names *n, xmlNode *node)
+{
+	xmlChar *name = xmlGetProp(node, (const xmlChar *)"name");
+	int r;
+
+	if (!name)
+		return -EBADMSG;
+	r = names_add(n, (const char *)name);
+	xmlFree(name);
+	return r;
+}
+
+static int load_include(struct loader *l, xmlNode *node, int depth)
+{
+	xmlChar *file = xmlGetProp(node, (const xmlChar *)"filename");
+	int r;
+
+	if (!file)
+		return -EBADMSG;
+	if (!is_plain_name((const char *)file) || depth >= CPUMAP_MAX_DEPTH)
+		r = -EBADMSG;
+	else
+		r = load_file(l, (const char *)file, depth + 1);
+	xmlFree(file);
+	/* A missing include is a broken map, not a missing one. */
+	return r == -ENOENT ? -EBADMSG : r;
+}
+
+/* The definitions directly inside @parent (an arch section or an included file's root). */
+static int load_children(struct loader *l, xmlNode *parent, int depth)
+{
+	int r = 0;
+
+	for (xmlNode *n = parent->children; n && r >= 0; n = n->next) {
+		if (is_element(n, "include"))
+			r = load_include(l, n, depth);
+		else if (is_element(n, "model"))
+			r = add_named(&l->map->models, n);
+		else if (is_element(n, "feature"))
+			r = add_named(&l->map->features, n);
+		else if (is_element(n, "vendor"))
+			r = add_named(&l->map->vendors, n);
+	}
+	return r;
+}
+
+static int load_file(struct loader *l, const char *name, int depth)
+{
+	xmlDoc *doc = NULL;
+	int r;
+
+	r = parse_file(l, name, &doc);
+	if (r < 0)
+		return r;
+	r = load_children(l, xmlDocGetRootElement(doc), depth);
+	xmlFreeDoc(doc);
+	return r;
+}
+
+static xmlNode *find_section(xmlNode *root, const char *section)
+{
+	for (xmlNode *n = root->children; n; n = n->next) {
+		xmlChar *name;
+		bool match;
+
+		if (!is_element(n, "arch"))
+			continue;
+		name = xmlGetProp(n, (const xmlChar *)"name");
+		match = name && !strcmp((const char *)name, section);
+		xmlFree(name);
+		if (match)
+			return n;
+	}
+	return NULL;
+}
+
+int cpumap_load_with(cpumap_reader reader, void *opaque, const char *top, const char *arch,
+		     struct cpumap **ret)
+{
+	struct loader l = {.reader = reader, .opaque = opaque};
+	xmlDoc *doc = NULL;
+	xmlNode *section;
+	int r;
+
+	l.map = calloc(1, sizeof(*l.map));
+	if (!l.map)
+		return -ENOMEM;
+	r = parse_file(&l, top, &doc);
+	if (r < 0)
+		goto out;
+	section = find_section(xmlDocGetRootElement(doc), section_of(arch));
+	if (!section) {
+		r = -EAFNOSUPPORT;
+		goto out;
+	}
+	r = load_children(&l, section, 1);
+out:
+	xmlFreeDoc(doc);
+	if (r < 0) {
+		cpumap_free(l.map);
+		return r;
+	}
+	*ret = l.map;
+	return 0;
+}
+
+struct root_reader {
+	int rootfd;
+	const char *dir;
+};
+
+static int read_below_root(void *opaque, const char *name, char **ret_buf, size_t *ret_len)
+{
+	const struct root_reader *rr = opaque;
+	char path[4096];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", rr->dir, name) >= sizeof(path))
+		return -ENAMETOOLONG;
+	return fileio_read(rr->rootfd, path, CPUMAP_FILE_MAX, false, ret_buf, ret_len);
+}
+
+int cpumap_load_root(int rootfd, const char *arch, struct cpumap **ret)
+{
+	struct root_reader rr = {.rootfd = rootfd, .dir = CPUMAP_DIR};
+	int r;
+
+	r = cpumap_load_with(read_below_root, &rr, "index.xml", arch, ret);
+	if (r != -ENOENT)
+		return r;
+	rr.dir = "usr/share/libvirt";
+	return cpumap_load_with(read_below_root, &rr, "cpu_map.xml", arch, ret);
+}
+
+size_t cpumap_nmodels(const struct cpumap *map)
+{
+	return map->models.n;
+}
+
+const char *cpumap_model(const struct cpumap *map, size_t i)
+{
+	return i < map->models.n ? map->models.v[i] : NULL;
+}
+
+size_t cpumap_nfeatures(const struct cpumap *map)
+{
+	return map->features.n;
+}
+
+const char *cpumap_feature(const struct cpumap *map, size_t i)
+{
+	return i < map->features.n ? map->features.v[i] : NULL;
+}
+
+bool cpumap_has_model(const struct cpumap *map, const char *name)
+{
+	return names_has(&map->models, name);
+}
+
+bool cpumap_has_feature(const struct cpumap *map, const char *name)
+{
+	return names_has(&map->features, name);
+}
+
+/* Names longer than this are compared by case and prefix only. */
+#define DIST_MAX_LEN 64
+
+static int lower(int c)
+{
+	return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
+}
+
+static size_t min3(size_t a, size_t b, size_t c)
+{
+	size_t m = a < b ? a : b;
+
+	return m < c ? m : c;
+}
+
+/* Edit distance, case-insensitive, with a swap of two neighbours counting as one edit. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t d[DIST_MAX_LEN + 1][DIST_MAX_LEN + 1];
+
+	if (la > DIST_MAX_LEN || lb > DIST_MAX_LEN)
+		return SIZE_MAX;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cost = lower(a[i - 1]) != lower(b[j - 1]);
+
+			d[i][j] = min3(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+			if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
+			    lower(a[i - 2]) == lower(b[j - 1]) && d[i - 2][j - 2] + 1 < d[i][j])
+				d[i][j] = d[i - 2][j - 2] + 1;
+		}
+	}
+	return d[la][lb];
+}
+
+static bool is_prefix_ci(const char *a, const char *b)
+{
+	size_t la = strlen(a);
+
+	return la <= strlen(b) && !strncasecmp(a, b, la);
+}
+
+/* How close @cand is to @name: 0 best; SIZE_MAX not close. */
+static size_t closeness(const char *name, const char *cand)
+{
+	size_t ln = strlen(name), lc = strlen(cand);
+	size_t shorter = ln < lc ? ln : lc;
+	size_t d, limit;
+
+	if (!strcasecmp(name, cand))
+		return 0;
+	if (shorter >= 3 && (is_prefix_ci(name, cand) || is_prefix_ci(cand, name)))
+		return 100 + (ln > lc ? ln - lc : lc - ln);
+	limit = ln <= 4 ? 1 : ln <= 9 ? 2 : 3;
+	d = distance(name, cand);
+	if (d > limit)
+		return SIZE_MAX;
+	return 10 + d;
+}
+
+struct scored {
+	size_t score;
+	size_t i;
+};
+
+static int by_score(const void *a, const void *b)
+{
+	const struct scored *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score < y->score ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+size_t cpumap_close_matches(const struct cpumap *map, const char *name, bool feature, size_t max,
+			    char *out, size_t outlen)
+{
+	const struct names *n = feature ? &map->features : &map->models;
+	struct scored *s;
+	size_t ns = 0, found = 0, len = 0;
+
+	if (outlen)
+		out[0] = '\0';
+	s = malloc((n->n + 1) * sizeof(*s));
+	if (!s)
+		return 0;
+	for (size_t i = 0; i < n->n; i++) {
+		size_t c = closeness(name, n->v[i]);
+
+		if (c != SIZE_MAX)
+			s[ns++] = (struct scored){c, i};
+	}
+	qsort(s, ns, sizeof(*s), by_score);
+	for (size_t k = 0; k < ns && found < max; k++) {
+		const char *cand = n->v[s[k].i];
+		int w;
+
+		if (!outlen) {
+			found++;
+			continue;
+		}
+		w = snprintf(out + len, outlen - len, "%s%s", found ? ", " : "", cand);
+
+		if (w < 0 || (size_t)w >= outlen - len) {
+			out[len] = '\0';
+			break;
+		}
+		len += (size_t)w;
+		found++;
+	}
+	free(s);
+	return found;
+}

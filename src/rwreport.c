@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "rwreport.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+
+static const char *const json_results[2][RW_NRESULTS] = {
+    {"changed", "unchanged", "skipped", "failed"},
+    {"restored", "unchanged", "skipped", "failed"},
+};
+
+/* Length of the valid UTF-8 sequence at @s, 0 if invalid (overlong, surrogate, > U+10FFFF). */
+static size_t utf8_len(const unsigned char *s)
+{
+	uint32_t c;
+	size_t n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void json_write_string(FILE *out, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	fputc('"', out);
+	while (*s) {
+		size_t n = utf8_len(s);
+
+		if (n == 0) {
+			fputs("\\ufffd", out);
+			s++;
+			continue;
+		}
+		switch (*s) {
+		case '"':
+			fputs("\\\"", out);
+			break;
+		case '\\':
+			fputs("\\\\", out);
+			break;
+		case '\n':
+			fputs("\\n", out);
+			break;
+		case '\t':
+			fputs("\\t", out);
+			break;
+		case '\r':
+			fputs("\\r", out);
+			break;
+		default:
+			if (*s < 0x20 || *s == 0x7f)
+				fprintf(out, "\\u%04x", *s);
+			else
+				fwrite(s, 1, n, out);
+		}
+		s += n;
+	}
+	fputc('"', out);
+}
+
+static void json_key(FILE *out, const char *key)
+{
+	json_write_string(out, key);
+	fputs(": ", out);
+}
+
+void rwreport_begin(struct rwreport *rep, FILE *out, bool json, const char *command,
+		    const char *dir, bool dry_run, const char *const *kv)
+{
+	*rep = (struct rwreport){
+	    .out = out,
+	    .json = json,
+	    .dry_run = dry_run,
+	    .rollback = !strcmp(command, "rollback"),
+	    .dir = dir,
+	};
+	if (!json)
+		return;
+	fputs("{\n  ", out);
+	json_key(out, "command");
+	json_write_string(out, command);
+	fputs(",\n  ", out);
+	json_key(out, "config_dir");
+	json_write_string(out, dir);
+	fprintf(out, ",\n  \"dry_run\": %s", dry_run ? "true" : "false");
+	for (; kv && kv[0]; kv += 2) {
+		if (!kv[1])
+			continue;
+		fputs(",\n  ", out);
+		json_key(out, kv[0]);
+		json_write_string(out, kv[1]);
+	}
+	fputs(",\n  \"notes\": [", out);
+}
+
+/* JSON: notes come first; the first file closes them and opens the file list. */
+static void open_files(struct rwreport *rep)
+{
+	if (rep->nfiles == 0)
+		fputs("],\n  \"files\": [", rep->out);
+}
+
+void rwreport_note(struct rwreport *rep, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (!rep->json) {
+		fprintf(rep->out, "%s\n", line);
+		return;
+	}
+	/* The "notes" list is closed by the first file: later notes go to stderr. */
+	if (rep->nfiles > 0) {
+		fprintf(stderr, "nestvirt: %s\n", line);
+		return;
+	}
+	fputs(rep->nnotes++ ? ",\n    " : "\n    ", rep->out);
+	json_write_string(rep->out, line);
+}
+
+static const char *human_result(const struct rwreport *rep, enum rw_result r)
+{
+	switch (r) {
+	case RW_CHANGED:
+		return rep->rollback ? "restored" : rep->dry_run ? "would change" : "changed";
+	case RW_UNCHANGED:
+		return "already fine";
+	case RW_SKIPPED:
+		return "skipped";
+	default:
+		return "failed";
+	}
+}
+
+static void human_file(struct rwreport *rep, const struct rwfile *f)
+{
+	FILE *out = rep->out;
+
+	fprintf(out, "%s/%s: %s", rep->dir, f->name, human_result(rep, f->result));
+	if (f->reason)
+		fprintf(out, ": %s", f->reason);
+	if (f->backup)
+		fprintf(out, " (original kept as %s)", f->backup);
+	fputc('\n', out);
+	for (size_t i = 0; i < f->nwarnings; i++)
+		fprintf(out, "%s/%s: warning: %s\n", rep->dir, f->name, f->warnings[i]);
+	if (f->diff)
+		fputs(f->diff, out);
+}
+
+static void json_field(FILE *out, const char *key, const char *val)
+{
+	if (!val)
+		return;
+	fputs(", ", out);
+	json_key(out, key);
+	json_write_string(out, val);
+}
+
+static void json_file(struct rwreport *rep, const struct rwfile *f)
+{
+	FILE *out = rep->out;
+	char path[8192];
+
+	open_files(rep);
+	fputs(rep->nfiles ? ",\n    {" : "\n    {", out);
+	snprintf(path, sizeof(path), "%s/%s", rep->dir, f->name);
+	json_key(out, "file");
+	json_write_string(out, path);
+	json_field(out, "domain", f->domain);
+	json_field(out, "result", json_results[rep->rollback][f->result]);
+	json_field(out, "reason", f->reason);
+	json_field(out, "backup", f->backup);
+	fputs(", \"warnings\": [", out);
+	for (size_t i = 0; i < f->nwarnings; i++) {
+		if (i)
+			fputs(", ", out);
+		json_write_string(out, f->warnings[i]);
+	}
+	fputc(']', out);
+	json_field(out, "diff", f->diff);
+	fputc('}', out);
+}
+
+void rwreport_file(struct rwreport *rep, const struct rwfile *f)
+{
+	if (rep->json)
+		json_file(rep, f);
+	else
+		human_file(rep, f);
+	rep->counts[f->result]++;
+	rep->nfiles++;
+}
+
+static size_t count(const struct rwreport *rep, enum rw_result r)
+{
+	return rep->counts[r];
+}
+
+int rwreport_end(struct rwreport *rep)
+{
+	int status = count(rep, RW_FAILED) ? 1 : 0;
+	FILE *out = rep->out;
+
+	if (!rep->json) {
+		fprintf(out, "%s: %zu file%s: %zu %s, %zu already fine, %zu skipped, %zu failed\n",
+			rep->dir, rep->nfiles, rep->nfiles == 1 ? "" : "s", count(rep, RW_CHANGED),
+			human_result(rep, RW_CHANGED), count(rep, RW_UNCHANGED),
+			count(rep, RW_SKIPPED), count(rep, RW_FAILED));
+		fflush(out);
+		return status;
+	}
+	open_files(rep);
+	fprintf(out,
+		"%s],\n  \"summary\": {\"files\": %zu, \"%s\": %zu, \"unchanged\": %zu, "
+		"\"skipped\": %zu, \"failed\": %zu},\n  \"exit_status\": %d\n}\n",
+		rep->nfiles ? "\n  " : "", rep->nfiles, json_results[rep->rollback][RW_CHANGED],
+		count(rep, RW_CHANGED), count(rep, RW_UNCHANGED), count(rep, RW_SKIPPED),
+		count(rep, RW_FAILED), status);
+	fflush(out);
+	return status;
+}
+
+int rwreport_refused(FILE *out, bool json, const char *command, const char *reason)
+{
+	if (json) {
+		fputs("{\n  \"command\": ", out);
+		json_write_string(out, command);
+		fputs(",\n  \"refused\": ", out);
+		json_write_string(out, reason);
+		fputs(",\n  \"exit_status\": 2\n}\n", out);
+		fflush(out);
+	}
+	return 2;
+}
