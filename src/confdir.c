@@ -118,18 +118,12 @@ int confdir_list(int dirfd, struct confdir_list *list)
 	struct confdir_list l = {0};
 	size_t cap[3] = {0, 0, 0};
 	struct dirent *de;
-	int fd, r = 0;
 	DIR *d;
+	int r;
 
-	/* fdopendir takes the fd: give it a fresh one, at offset 0, so @dirfd stays usable. */
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	r = fileio_opendir(dirfd, &d);
+	if (r < 0)
+		return r;
 	for (errno = 0; (de = readdir(d)); errno = 0) {
 		r = add_entry(&l, de->d_name, cap);
 		if (r < 0)

@@ -186,21 +186,32 @@ int fileio_replace(int dirfd, const char *name, const void *data, size_t len, mo
 	return 0;
 }
 
+int fileio_opendir(int dirfd, DIR **ret)
+{
+	int fd;
+
+	/* fdopendir takes the fd: give it a fresh one, at offset 0, so @dirfd stays usable. */
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*ret = fdopendir(fd);
+	if (!*ret) {
+		close(fd);
+		return -errno;
+	}
+	return 0;
+}
+
 int fileio_clean_stale(int dirfd, const char *name)
 {
 	size_t n = strlen(name);
 	struct dirent *de;
-	int fd, removed = 0;
+	int removed = 0, r;
 	DIR *d;
 
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	r = fileio_opendir(dirfd, &d);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] != '.' || strncmp(de->d_name + 1, name, n) != 0 ||
 		    de->d_name[n + 1] != '.' || de->d_name[n + 2] == '\0')

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -21,6 +22,9 @@ int fileio_open_dir(int dirfd, const char *path, bool create, int *ret_fd);
 
 /* Atomically replace (or create) @name in directory @dirfd with @data, file mode @mode. */
 int fileio_replace(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
+
+/* A directory stream over @dirfd's directory; @dirfd itself stays open and usable. */
+int fileio_opendir(int dirfd, DIR **ret);
 
 /* Remove ".NAME.*" leftovers of a replace that was interrupted (crash, power loss).
  * Returns how many were removed. */
