@@ -120,13 +120,15 @@ bench: all
 
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c with a seed corpus in tests/fuzz/corpus/NAME/.
 FUZZ_SECONDS ?= 30
+# 0: a new random seed each run. A fixed seed replays the same inputs (CI uses 1).
+FUZZ_SEED ?= 0
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/%)
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(B)/fuzz/corpus-$$t; \
 		echo "== $$t ($(FUZZ_SECONDS) s)"; \
-		if ! $(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		if ! $(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -seed=$(FUZZ_SEED) -print_final_stats=1 \
 			$(B)/fuzz/corpus-$$t tests/fuzz/corpus/$${t#fuzz_} >$(B)/fuzz/$$t.log 2>&1; then \
 			tail -n 60 $(B)/fuzz/$$t.log; echo "fuzz: $$t FAILED"; exit 1; \
 		fi; \
