@@ -290,11 +290,11 @@ static int on_off(const char *s)
 	return -1;
 }
 
-static bool is_count(const char *s)
+bool cpuspec_is_count(const char *s)
 {
 	unsigned long long v = 0;
 
-	if (!*s)
+	if (!s || !*s)
 		return false;
 	for (; *s; s++) {
 		if (*s < '0' || *s > '9')
@@ -376,7 +376,7 @@ static int check_value(struct parser *p, enum cpuspec_field field, const char *v
 			return fail(p, "%s=%s: expected emulate, passthrough or disable", name, v);
 		return 0;
 	default:
-		if (!is_count(v))
+		if (!cpuspec_is_count(v))
 			return fail(p, "%s=%s: expected a positive number", name, v);
 		return 0;
 	}

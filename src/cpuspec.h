@@ -77,6 +77,10 @@ int cpuspec_parse(const char *text, struct cpuspec **ret, char *err, size_t errl
 /* Free a spec from cpuspec_parse (NULL is fine). */
 void cpuspec_free(struct cpuspec *spec);
 
+/* Whether @s (may be NULL) is a positive decimal that fits 32 bits, as libvirt wants for
+ * topology counts. */
+bool cpuspec_is_count(const char *s);
+
 /* "force", "require", "optional", "disable", "forbid"; NULL when out of range. */
 const char *cpuspec_policy_name(enum cpuspec_policy policy);
 

@@ -1219,22 +1219,6 @@ static bool in_set(const char *s, const char *const *set)
 	return false;
 }
 
-static bool is_uint(const char *s, bool nonzero)
-{
-	unsigned long long v = 0;
-
-	if (!s || !*s)
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		v = v * 10 + (unsigned)(*s - '0');
-		if (v > 0xffffffffULL)
-			return false;
-	}
-	return !nonzero || v;
-}
-
 static const char *check_attrs(const struct cpu *c, const char *mode)
 {
 	static const char *const modes[] = {"custom", "host-model", "host-passthrough", "maximum",
@@ -1284,12 +1268,12 @@ static const char *check_kid(const struct kid *k)
 
 	switch (k->kind) {
 	case K_TOPOLOGY:
-		if (!is_uint(attr_get(&k->attrs, "sockets"), true) ||
-		    !is_uint(attr_get(&k->attrs, "cores"), true) ||
-		    !is_uint(attr_get(&k->attrs, "threads"), true))
+		if (!cpuspec_is_count(attr_get(&k->attrs, "sockets")) ||
+		    !cpuspec_is_count(attr_get(&k->attrs, "cores")) ||
+		    !cpuspec_is_count(attr_get(&k->attrs, "threads")))
 			return "topology needs sockets, cores and threads";
 		v = attr_get(&k->attrs, "dies");
-		if (v && !is_uint(v, true))
+		if (v && !cpuspec_is_count(v))
 			return "invalid topology dies";
 		return NULL;
 	case K_CACHE:

@@ -28,23 +28,9 @@ cases=(
 	"j-intel-config|sd|nested0|Skylake-Client|nestvirt=1|vendor=GenuineIntel module=none state=module=kvm_intel snippet=options+kvm_intel+nested=1 showdeps_kvm_intel=nested=0+nested=1 state=virt_flag=0"
 )
 
-selected() {
-	local c
-	[ $# -eq 1 ] && return 0
-	for c in "${@:2}"; do [ "$c" = "$1" ] && return 0; done
-	return 1
-}
-
-n=0
-failed=0
-tap() { # STATUS NAME
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-
 plan=()
 for c in "${cases[@]}"; do
-	selected "${c%%|*}" "$@" && plan+=("$c")
+	nvvm_selected "${c%%|*}" "$@" && plan+=("$c")
 done
 [ ${#plan[@]} -gt 0 ] || { echo "no such case: $*" >&2; exit 2; }
 echo "1..$((${#plan[@]} + 2))"
@@ -64,7 +50,7 @@ common=(--overlay "$stage" --overlay "$out/ov-probes")
 case $need in *" plain "*) nvvm_mkimage "$out/plain.img" "${common[@]}" || rc=1 ;; esac
 case $need in *" nested0 "*) nvvm_mkimage "$out/nested0.img" "${common[@]}" --overlay "$out/ov-nested0" || rc=1 ;; esac
 echo "# root images: $(nvvm_elapsed "$t0") s"
-tap "$rc" "nestvirt installs into a Debian root image"
+nvvm_tap "$rc" "nestvirt installs into a Debian root image"
 
 t0=$(nvvm_now)
 rc=0
@@ -74,19 +60,19 @@ case $need in *" sh "*) nvvm_mkinitrd "$out/sh.initrd" --flavour shell "${nv[@]}
 case $need in *" sdpre "*) nvvm_mkinitrd "$out/sdpre.initrd" --flavour systemd --preload "${nv[@]}" || rc=1 ;; esac
 case $need in *" shpre "*) nvvm_mkinitrd "$out/shpre.initrd" --flavour shell --preload "${nv[@]}" || rc=1 ;; esac
 echo "# initramfs builds: $(nvvm_elapsed "$t0") s"
-tap "$rc" "dracut builds initramfs images with the nestvirt module (systemd and shell init)"
+nvvm_tap "$rc" "dracut builds initramfs images with the nestvirt module (systemd and shell init)"
 
 nvvm_boot_cases "$out" "${plan[@]}"
 for c in "${plan[@]}"; do
 	IFS='|' read -r name _ _ cpu append _ <<<"$c"
 	nvvm_case_ok "$out" "$c" "failed_units=" "done"
-	tap $? "$name (cpu $cpu${append:+, $append})"
+	nvvm_tap $? "$name (cpu $cpu${append:+, $append})"
 done
 
-if [ "$failed" -eq 0 ] && [ -z "${NESTVIRT_VM_OUT:-}" ]; then
+if [ "$nvvm_tap_failed" -eq 0 ] && [ -z "${NESTVIRT_VM_OUT:-}" ]; then
 	rm -rf "$out"
 	echo "# total: $(nvvm_elapsed "$t_all") s"
 else
 	echo "# total: $(nvvm_elapsed "$t_all") s; artefacts kept in $out"
 fi
-[ "$failed" -eq 0 ]
+[ "$nvvm_tap_failed" -eq 0 ]

@@ -373,3 +373,26 @@ nvvm_case_ok() {
 	[ -f "$out/$name/nvtest.txt" ] && sed 's/^/#   | /' "$out/$name/nvtest.txt"
 	return 1
 }
+
+# Whether case NAME is among the ones asked for (none asked: all are).
+#   nvvm_selected NAME [ASKED...]
+nvvm_selected() {
+	local c
+	[ $# -eq 1 ] && return 0
+	for c in "${@:2}"; do [ "$c" = "$1" ] && return 0; done
+	return 1
+}
+
+# One TAP test point; counts in nvvm_tap_n and nvvm_tap_failed.
+#   nvvm_tap STATUS NAME
+nvvm_tap_n=0
+nvvm_tap_failed=0
+nvvm_tap() {
+	nvvm_tap_n=$((nvvm_tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $nvvm_tap_n - $2"
+	else
+		echo "not ok $nvvm_tap_n - $2"
+		nvvm_tap_failed=$((nvvm_tap_failed + 1))
+	fi
+}

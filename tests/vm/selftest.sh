@@ -22,27 +22,13 @@ cases=(
 	"shell-preload-coldplug|shpre|plain|EPYC||preload=nvtest-preload:+loaded+kvm_amd+nested=0 nested=0 uevent=add+kvm_amd+nested=0+synth=0"
 )
 
-selected() {
-	local c
-	[ $# -eq 1 ] && return 0
-	for c in "${@:2}"; do [ "$c" = "$1" ] && return 0; done
-	return 1
-}
-
 t_all=$(nvvm_now)
-n=0
-failed=0
 plan=()
 for c in "${cases[@]}"; do
-	selected "${c%%|*}" "$@" && plan+=("$c")
+	nvvm_selected "${c%%|*}" "$@" && plan+=("$c")
 done
 [ ${#plan[@]} -gt 0 ] || { echo "no such case: $*" >&2; exit 2; }
 echo "1..$((${#plan[@]} + 3))"
-
-tap() { # STATUS NAME
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
 
 # Build what the selected cases use.
 need=" $(printf '%s\n' "${plan[@]}" | cut -d'|' -f2,3 | tr '|\n' '  ')"
@@ -58,7 +44,7 @@ case $need in *" plain "*) nvvm_mkimage "$out/plain.img" || rc=1 ;; esac
 case $need in *" nested0 "*) nvvm_mkimage "$out/nested0.img" --overlay "$out/ov-nested0" || rc=1 ;; esac
 case $need in *" intel "*) nvvm_mkimage "$out/intel.img" --overlay "$out/ov-intel" || rc=1 ;; esac
 echo "# root images: $(nvvm_elapsed "$t0") s"
-tap "$rc" "root images build from the cached debootstrap tree"
+nvvm_tap "$rc" "root images build from the cached debootstrap tree"
 t0=$(nvvm_now)
 rc=0
 case $need in *" sd "*) nvvm_mkinitrd "$out/sd.initrd" --flavour systemd || rc=1 ;; esac
@@ -66,7 +52,7 @@ case $need in *" sh "*) nvvm_mkinitrd "$out/sh.initrd" --flavour shell || rc=1 ;
 case $need in *" sdpre "*) nvvm_mkinitrd "$out/sdpre.initrd" --flavour systemd --preload || rc=1 ;; esac
 case $need in *" shpre "*) nvvm_mkinitrd "$out/shpre.initrd" --flavour shell --preload || rc=1 ;; esac
 echo "# initramfs builds: $(nvvm_elapsed "$t0") s"
-tap "$rc" "initramfs images build with a private dracut base dir"
+nvvm_tap "$rc" "initramfs images build with a private dracut base dir"
 
 # A boot that cannot finish within its time limit is a failure, not a hang.
 rc=0
@@ -75,21 +61,21 @@ IFS='|' read -r _ initrd image _ <<<"$first"
 nvvm_boot "$out/timeout-case" --initrd "$out/$initrd.initrd" --image "$out/$image.img" \
 	--timeout 5 2>"$out/timeout-case.log" && rc=1
 grep -q 'timed out' "$out/timeout-case.log" || rc=1
-tap "$rc" "a boot over its time limit is reported as a failure"
+nvvm_tap "$rc" "a boot over its time limit is reported as a failure"
 
 # The boots, NESTVIRT_VM_JOBS at a time.
 nvvm_boot_cases "$out" "${plan[@]}"
 for c in "${plan[@]}"; do
 	IFS='|' read -r name _ _ cpu append _ <<<"$c"
 	nvvm_case_ok "$out" "$c" "done"
-	tap $? "$name (cpu $cpu${append:+, $append})"
+	nvvm_tap $? "$name (cpu $cpu${append:+, $append})"
 done
 
-if [ "$failed" -eq 0 ] && [ -z "${NESTVIRT_VM_OUT:-}" ]; then
+if [ "$nvvm_tap_failed" -eq 0 ] && [ -z "${NESTVIRT_VM_OUT:-}" ]; then
 	rm -rf "$out"
 	echo "# total: $(nvvm_elapsed "$t_all") s"
 else
 	echo "# total: $(nvvm_elapsed "$t_all") s; artefacts kept in $out"
 fi
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" -eq 0 ]
+echo "# $((nvvm_tap_n - nvvm_tap_failed)) passed, $nvvm_tap_failed failed"
+[ "$nvvm_tap_failed" -eq 0 ]
