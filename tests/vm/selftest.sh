@@ -5,6 +5,7 @@
 # Env: NESTVIRT_VM_JOBS parallel boots (default 2), NESTVIRT_VM_OUT keep artefacts there
 # (default: a temporary dir, removed when everything passed), plus lib.sh's variables.
 set -u
+# shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 jobs=${NESTVIRT_VM_JOBS:-2}
