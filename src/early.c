@@ -168,10 +168,10 @@ static void set_outcome(struct nv_state *st, const char *action, const char *fmt
 	va_end(ap);
 }
 
-static int reload(const struct early_config *cfg, int sysfd, const struct nv_state *prev,
-		  struct nv_state *st, int want)
+static int reload(const struct early_config *cfg, int sysfd, struct nv_state *st, int want)
 {
 	struct kvmmod_state ks;
+	struct nv_state prev;
 	int r;
 
 	if (!cfg->ops) {
@@ -179,8 +179,10 @@ static int reload(const struct early_config *cfg, int sysfd, const struct nv_sta
 			    st->module, want);
 		return 0;
 	}
-	st->reload_attempts = prev->reload_attempts;
-	if (!strcmp(prev->action, "reload-failed") || st->reload_attempts >= RELOAD_MAX_ATTEMPTS) {
+	/* Only a reload needs the earlier runs of this boot: how many reloads they tried. */
+	read_previous_state(cfg->rootfd, &prev);
+	st->reload_attempts = prev.reload_attempts;
+	if (!strcmp(prev.action, "reload-failed") || st->reload_attempts >= RELOAD_MAX_ATTEMPTS) {
 		set_outcome(st, "reload-failed", "%s: reload already failed on this boot, not retrying",
 			    st->module);
 		return log_error_errno(EAGAIN, "%s", st->message);
@@ -200,8 +202,7 @@ static int reload(const struct early_config *cfg, int sysfd, const struct nv_sta
 	return 0;
 }
 
-static int apply_to_module(const struct early_config *cfg, const struct nv_state *prev,
-			   struct nv_state *st, int want)
+static int apply_to_module(const struct early_config *cfg, struct nv_state *st, int want)
 {
 	struct kvmmod_state ks;
 	int sysfd, r;
@@ -233,7 +234,7 @@ static int apply_to_module(const struct early_config *cfg, const struct nv_state
 		log_warning("%s", st->message);
 		break;
 	case KVMMOD_RELOAD:
-		r = reload(cfg, sysfd, prev, st, want);
+		r = reload(cfg, sysfd, st, want);
 		break;
 	}
 out:
@@ -256,7 +257,7 @@ static void describe_cpu(struct nv_state *st, const struct hostcpu *cpu)
 int early_run(const struct early_config *cfg)
 {
 	struct cmdline_opts opts;
-	struct nv_state st, prev;
+	struct nv_state st;
 	struct hostcpu cpu;
 	const char *admin;
 	int r, want;
@@ -269,7 +270,6 @@ int early_run(const struct early_config *cfg)
 		return 0;
 	want = nv_request_value(opts.request);
 
-	read_previous_state(cfg->rootfd, &prev);
 	state_init(&st);
 	st.request = opts.request;
 	r = read_cpu(cfg->rootfd, &cpu);
@@ -296,7 +296,7 @@ int early_run(const struct early_config *cfg)
 		write_state(cfg->rootfd, &st);
 		return r;
 	}
-	r = apply_to_module(cfg, &prev, &st, want);
+	r = apply_to_module(cfg, &st, want);
 	if (!st.action[0])
 		set_outcome(&st, "error", "could not read the state of %s", st.module);
 	log_info("nestvirt=%d: %s", want, st.message);

@@ -135,19 +135,26 @@ CPU_DISABLED="  <cpu mode='custom' match='exact' check='partial'>
   </cpu>
 "
 
-# make_tree ROOT: the fake host. Domains that should change: web, nocpu; already fine: db;
-# skipped: tcg (type qemu), arm (aarch64), old (vmx disabled); refused: odd (DOCTYPE),
-# net (not a <domain>), link (symlink), fifo (FIFO). Plus autostart/ and networks/.
-make_tree() {
+# make_clean_tree ROOT: domains that change (web, nocpu), are fine (db) or are skipped (tcg,
+# type qemu), so that a run exits 0. Plus autostart/.
+make_clean_tree() {
 	d=$1/etc/libvirt/qemu
-	mkdir -p "$d/autostart" "$d/networks/autostart" "$1/run/libvirt/qemu" \
-		"$1/var/lib/libvirt/qemu/save"
+	mkdir -p "$d/autostart" "$1/run"
 	cpuinfo "$1" intel
 	cpu_map "$1"
 	domain web kvm x86_64 "$CPU_MODEL" >"$d/web.xml"
 	domain nocpu kvm x86_64 "" >"$d/nocpu.xml"
 	domain db kvm x86_64 "$CPU_PASSTHROUGH" >"$d/db.xml"
 	domain tcg qemu x86_64 "$CPU_MODEL" >"$d/tcg.xml"
+	chmod 600 "$d"/*.xml
+}
+
+# make_tree ROOT: the clean tree plus what is skipped or refused: arm (aarch64), old (vmx
+# disabled); odd (DOCTYPE), net (not a <domain>), link (symlink), fifo (FIFO); networks/.
+make_tree() {
+	make_clean_tree "$1"
+	d=$1/etc/libvirt/qemu
+	mkdir -p "$d/networks/autostart" "$1/run/libvirt/qemu" "$1/var/lib/libvirt/qemu/save"
 	domain arm kvm aarch64 "" >"$d/arm.xml"
 	domain old kvm x86_64 "$CPU_DISABLED" >"$d/old.xml"
 	{
@@ -160,19 +167,6 @@ make_tree() {
 	ln -s ../web.xml "$d/autostart/web.xml"
 	printf "<network>\n  <name>default</name>\n</network>\n" >"$d/networks/default.xml"
 	ln -s ../default.xml "$d/networks/autostart/default.xml"
-	chmod 600 "$d"/*.xml
-}
-
-# A tree of only domains that change or are fine, so that a run exits 0.
-make_clean_tree() {
-	d=$1/etc/libvirt/qemu
-	mkdir -p "$d/autostart" "$1/run"
-	cpuinfo "$1" intel
-	cpu_map "$1"
-	domain web kvm x86_64 "$CPU_MODEL" >"$d/web.xml"
-	domain nocpu kvm x86_64 "" >"$d/nocpu.xml"
-	domain db kvm x86_64 "$CPU_PASSTHROUGH" >"$d/db.xml"
-	domain tcg qemu x86_64 "$CPU_MODEL" >"$d/tcg.xml"
 	chmod 600 "$d"/*.xml
 }
 

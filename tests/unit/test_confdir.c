@@ -2,7 +2,6 @@
 /* confdir: which files are domains, which are selected, safe reads, backup, replace, restore. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,17 +17,12 @@
 
 #include "confdir.h"
 #include "fileio.h"
+#include "testroot.h"
 
 struct fixture {
-	char path[64];
-	int dirfd;
+	struct testroot t;
+	int dirfd; /* the directory under test: the root of the temporary tree */
 };
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -36,20 +30,17 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->path, sizeof(f->path), "/tmp/test_confdir.XXXXXX");
-	if (!mkdtemp(f->path))
-		return -1;
-	f->dirfd = open(f->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	testroot_init(&f->t);
+	f->dirfd = f->t.fd;
 	*state = f;
-	return f->dirfd < 0 ? -1 : 0;
+	return 0;
 }
 
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	close(f->dirfd);
-	nftw(f->path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testroot_cleanup(&f->t);
 	free(f);
 	return 0;
 }

@@ -2,7 +2,6 @@
 /* daemon: a live libvirtd/virtqemud is seen by the fcntl lock on its pid file, nothing else. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -17,18 +16,13 @@
 #include <cmocka.h>
 
 #include "daemon.h"
+#include "testroot.h"
 
 struct fixture {
-	char path[64];
+	struct testroot t;
 	int rootfd;
 	pid_t holder;
 };
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -36,12 +30,8 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->path, sizeof(f->path), "/tmp/test_daemon.XXXXXX");
-	if (!mkdtemp(f->path))
-		return -1;
-	f->rootfd = open(f->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (f->rootfd < 0 || mkdirat(f->rootfd, "run", 0755) < 0)
-		return -1;
+	testroot_init(&f->t); /* has run/ */
+	f->rootfd = f->t.fd;
 	*state = f;
 	return 0;
 }
@@ -54,8 +44,7 @@ static int teardown(void **state)
 		kill(f->holder, SIGKILL);
 		waitpid(f->holder, NULL, 0);
 	}
-	close(f->rootfd);
-	nftw(f->path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testroot_cleanup(&f->t);
 	free(f);
 	return 0;
 }

@@ -70,10 +70,4 @@ for c in "${plan[@]}"; do
 	nvvm_tap $? "$name (cpu $cpu${append:+, $append})"
 done
 
-if [ "$nvvm_tap_failed" -eq 0 ] && [ -z "${NESTVIRT_VM_OUT:-}" ]; then
-	rm -rf "$out"
-	echo "# total: $(nvvm_elapsed "$t_all") s"
-else
-	echo "# total: $(nvvm_elapsed "$t_all") s; artefacts kept in $out"
-fi
-[ "$nvvm_tap_failed" -eq 0 ]
+nvvm_finish "$out" "$t_all"

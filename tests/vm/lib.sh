@@ -396,3 +396,17 @@ nvvm_tap() {
 		nvvm_tap_failed=$((nvvm_tap_failed + 1))
 	fi
 }
+
+# Ends a TAP run: removes OUT when everything passed (and NESTVIRT_VM_OUT was not given),
+# prints the total time since T0, and returns the run's status.
+#   nvvm_finish OUT T0
+nvvm_finish() {
+	if [ "$nvvm_tap_failed" -eq 0 ] && [ -z "${NESTVIRT_VM_OUT:-}" ]; then
+		rm -rf "$1"
+		echo "# total: $(nvvm_elapsed "$2") s"
+	else
+		echo "# total: $(nvvm_elapsed "$2") s; artefacts kept in $1"
+	fi
+	echo "# $((nvvm_tap_n - nvvm_tap_failed)) passed, $nvvm_tap_failed failed"
+	[ "$nvvm_tap_failed" -eq 0 ]
+}
