@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "log.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,9 @@ int log_msg_errno(int level, int err, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* "%m" in @fmt prints @err, as systemd's log_*_errno does; without one errno is kept. */
+	if (err != 0)
+		errno = abs(err);
 	va_start(ap, fmt);
 	log_vmsg(level, fmt, ap);
 	va_end(ap);

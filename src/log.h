@@ -15,7 +15,8 @@ void log_to_kmsg(const char *kmsg_path);
 /* Drop messages less important than @level (LOG_ERR … LOG_DEBUG). */
 void log_set_max_level(int level);
 
-/* Log one line at syslog @level. Returns -abs(@err) so callers can "return log_msg_errno(…)". */
+/* Log one line at syslog @level; "%m" in @fmt formats @err (positive or negative errno).
+ * Returns -abs(@err) so callers can "return log_error_errno(r, \"…: %m\", …)". */
 int log_msg_errno(int level, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void log_vmsg(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 

@@ -14,6 +14,7 @@ void state_init(struct nv_state *st)
 	st->hypervisor = -1;
 	st->nested_before = -1;
 	st->nested_after = -1;
+	st->firstboot = 1;
 	snprintf(st->module, sizeof(st->module), "none");
 }
 
@@ -22,10 +23,12 @@ int state_format(const struct nv_state *st, char *buf, size_t size)
 	int n = snprintf(buf, size,
 			 "request=%d\nmodule=%s\nvendor=%s\nvirt_flag=%d\nhypervisor=%d\n"
 			 "admin_nested=%s\naction=%s\nnested_before=%d\nnested_after=%d\n"
-			 "reload_attempts=%d\nmessage=%s\n",
+			 "reload_attempts=%d\nmessage=%s\nsource=%s\ncpu=%s\ndomains=%s\n"
+			 "exclude=%s\nfirstboot=%d\n",
 			 st->request, st->module, st->vendor, st->virt_flag, st->hypervisor,
 			 st->admin_nested, st->action, st->nested_before, st->nested_after,
-			 st->reload_attempts, st->message);
+			 st->reload_attempts, st->message, st->source, st->cpu, st->domains,
+			 st->exclude, st->firstboot);
 
 	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
 }
@@ -72,6 +75,16 @@ static void note_line(const char *k, size_t klen, const char *v, size_t vlen, st
 		set_int(&st->reload_attempts, v, vlen);
 	else if (IS("message"))
 		set_str(st->message, sizeof(st->message), v, vlen);
+	else if (IS("source"))
+		set_str(st->source, sizeof(st->source), v, vlen);
+	else if (IS("cpu"))
+		set_str(st->cpu, sizeof(st->cpu), v, vlen);
+	else if (IS("domains"))
+		set_str(st->domains, sizeof(st->domains), v, vlen);
+	else if (IS("exclude"))
+		set_str(st->exclude, sizeof(st->exclude), v, vlen);
+	else if (IS("firstboot"))
+		set_int(&st->firstboot, v, vlen);
 #undef IS
 }
 

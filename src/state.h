@@ -24,6 +24,16 @@ struct nv_state {
 	int nested_after;      /* live value after our action */
 	int reload_attempts;   /* reloads tried this boot (guards against udev loops) */
 	char message[256];     /* one line for people */
+	/* Where the request came from: "cmdline", "persistent" (/etc/nestvirt/persistent), or ""
+	 * when there is none. */
+	char source[16];
+	/* One-boot overrides for the first boot, from nestvirt.cpu=, nestvirt.domains=,
+	 * nestvirt.exclude= (globs separated by ','), "" when absent; firstboot is 0 for
+	 * nestvirt.firstboot=0 (module option only, no XML change), 1 otherwise. */
+	char cpu[256];
+	char domains[256];
+	char exclude[256];
+	int firstboot;
 };
 
 /* A state with every field unknown. */
