@@ -57,6 +57,9 @@ UNIT_TESTS += $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 CORE_OBJS := $(CORE_SRCS:%.c=$(B)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
 SAN_OBJS := $(CORE_SRCS:%.c=$(B)/san/%.o) $(CLI_SRCS:%.c=$(B)/san/%.o)
+# Reached only through the pattern rule of the sanitizer tests: without this make deletes them
+# as intermediates and rebuilds every one on the next "make check".
+.SECONDARY: $(SAN_OBJS)
 
 PROGRAMS := $(B)/nestvirt-early $(B)/nestvirt
 
