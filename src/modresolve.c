@@ -8,10 +8,10 @@
 
 /* kmod 30's search order (libkmod-config.c default_config_paths). */
 static const char *const modprobe_dirs[] = {
-	"/etc/modprobe.d",
-	"/run/modprobe.d",
-	"/usr/local/lib/modprobe.d",
-	"/lib/modprobe.d",
+    "/etc/modprobe.d",
+    "/run/modprobe.d",
+    "/usr/local/lib/modprobe.d",
+    "/lib/modprobe.d",
 };
 #define N_DIRS (sizeof(modprobe_dirs) / sizeof(modprobe_dirs[0]))
 
