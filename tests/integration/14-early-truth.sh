@@ -2,7 +2,7 @@
 # The boot helper tells the truth (issue 9, items 11-14) and reads the request from the command
 # line's nestvirt.* options and the persistent setting (issue 6), as a program on host trees.
 . "$(dirname "$0")/lib.sh"
-plan 17
+plan 18
 
 kver=$(uname -r)
 state() { cat "$1/run/nestvirt/state" 2>/dev/null; }
@@ -20,6 +20,13 @@ check "kvm_amd.nested=on: exit 1, not a valid int" \
 check "kvm_amd.nested=on: recorded as admin-invalid" contains "$(state "$r")" "action=admin-invalid"
 check "kvm_amd.nested=on: nestvirt status says the load will fail" \
 	contains "$("$NESTVIRT" status --root "$r")" "not a valid int, the module fails to load"
+
+r=$TMP/amd-on-modprobe
+host "$r" "nestvirt=1" amd-epyc-7302.txt
+printf 'options kvm_amd nested=on\n' >"$r/etc/modprobe.d/kvm.conf"
+"$EARLY" --root "$r" 2>/dev/null
+check "nestvirt status: 'nested=on' for kvm_amd in modprobe.d fails the load, even before ours" \
+	contains "$("$NESTVIRT" status --root "$r")" "verdict:     NOT OK: a nested= in kvm_amd's modprobe.d options is not a valid int"
 
 r=$TMP/newline
 host "$r" "$(printf '"kvm_amd.nested=1\naction=reloaded" "nestvirt.cpu=x\nrequest=0" nestvirt=1')" amd-epyc-7302.txt
