@@ -131,8 +131,8 @@ static void judge(struct status *s)
 		VERDICT(false, "%s", b->message);
 	if (s->live.init == KVMMOD_INIT_UNKNOWN) {
 		errno = -s->live.err;
-		VERDICT(false, "cannot tell whether %s is loaded: /sys/module/%s: %m", b->module,
-			b->module);
+		VERDICT(false, "cannot tell whether %s is loaded: /sys/module/%s%s: %m", b->module,
+			b->module, s->live.err_file);
 	}
 	if (!strcmp(b->action, "error") || !strcmp(b->action, "reload-failed") ||
 	    !strcmp(b->action, "unknown"))
@@ -188,7 +188,7 @@ static void print_live(const struct status *s)
 		break;
 	case KVMMOD_INIT_UNKNOWN:
 		errno = -s->live.err;
-		printf("live:        %s unknown: /sys/module/%s: %m\n", m, m);
+		printf("live:        %s unknown: /sys/module/%s%s: %m\n", m, m, s->live.err_file);
 		break;
 	case KVMMOD_INIT_ABSENT:
 		printf("live:        %s not loaded\n", m);
