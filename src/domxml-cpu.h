@@ -45,6 +45,7 @@ struct kid {
 	const char *raw; /* the original bytes, NULL for a new element */
 	size_t raw_len;
 	struct attrs attrs;
+	struct attrs ns;  /* namespace declarations on the element itself, written back with it */
 	const char *text; /* model, vendor: the content; NULL when empty */
 };
 

@@ -202,8 +202,40 @@ static void start_top(struct parse *p, const xmlChar *name, const xmlChar *uri, 
 		fail_oom(p);
 }
 
-static void start_cpu_kid(struct parse *p, const xmlChar *name, const xmlChar *uri, int nattr,
-			  const xmlChar **attrs, size_t end)
+/* The namespace declarations of an element as attributes: xmlns='…', xmlns:p='…'. */
+static int read_ns(struct parse *p, int n, const xmlChar **ns, struct attrs *out)
+{
+	out->n = 0;
+	out->v = NULL;
+	if (n <= 0)
+		return 0;
+	out->v = arena_alloc(p->ar, (size_t)n * sizeof(*out->v));
+	if (!out->v)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++, ns += 2) {
+		const char *prefix = (const char *)ns[0],
+			   *uri = (const char *)(ns[1] ? ns[1] : (const xmlChar *)"");
+		size_t lp = prefix ? strlen(prefix) + 1 : 0;
+		char *q = arena_alloc(p->ar, lp + 6);
+
+		if (!q)
+			return -ENOMEM;
+		memcpy(q, "xmlns", 6);
+		if (prefix) {
+			q[5] = ':';
+			memcpy(q + 6, prefix, lp);
+		}
+		out->v[i].name = q;
+		out->v[i].value = arena_strndup(p->ar, uri, strlen(uri));
+		if (!out->v[i].value)
+			return -ENOMEM;
+	}
+	out->n = (size_t)n;
+	return 0;
+}
+
+static void start_cpu_kid(struct parse *p, const xmlChar *name, const xmlChar *uri, int nns,
+			  const xmlChar **ns, int nattr, const xmlChar **attrs, size_t end)
 {
 	struct kid *k;
 
@@ -211,7 +243,7 @@ static void start_cpu_kid(struct parse *p, const xmlChar *name, const xmlChar *u
 		return fail_oom(p);
 	k = &p->d->cpu.kids[p->d->cpu.nkids++];
 	*k = (struct kid){.kind = kind_of(name, uri), .raw = p->d->buf + tag_start(p, end)};
-	if (read_attrs(p, nattr, attrs, &k->attrs) < 0)
+	if (read_attrs(p, nattr, attrs, &k->attrs) < 0 || read_ns(p, nns, ns, &k->ns) < 0)
 		return fail_oom(p);
 	p->kid = k;
 	p->kid_text = k->kind == K_MODEL || k->kind == K_VENDOR;
@@ -242,7 +274,6 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, cons
 	struct parse *p = ctx;
 	size_t end = pos(p);
 
-	(void)ns;
 	(void)ndefaulted;
 	p->depth++;
 	if (end >= p->d->len || !tag_matches(p, tag_start(p, end), prefix, name))
@@ -260,7 +291,7 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, cons
 	if (!p->in_cpu)
 		return;
 	if (p->depth == 3)
-		return start_cpu_kid(p, name, uri, nattr, attrs, end);
+		return start_cpu_kid(p, name, uri, nns, ns, nattr, attrs, end);
 	if (p->kid && p->kid->kind < K_MAXPHYSADDR)
 		set_unusual(p, "an element inside <cpu><model>, <vendor>, <topology> or <cache>");
 	if (p->kid && p->kid->kind == K_FEATURE)
@@ -479,6 +510,7 @@ static void parse_doc(struct parse *p)
 	/* No XML_PARSE_NOENT (no entity substitution), no DTDLOAD/DTDATTR, no network. */
 	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	xmlParseDocument(ctxt);
+	p->d->ns_ok = ctxt->nsWellFormed;
 	if (!p->err && !p->d->invalid && !ctxt->wellFormed)
 		p->d->invalid = parse_error(p);
 	if (!p->err && !p->d->invalid && ctxt->input && ctxt->input->buf &&

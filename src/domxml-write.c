@@ -184,6 +184,9 @@ static void write_kid(struct buf *b, const struct kid *k)
 	}
 	buf_puts(b, "<");
 	buf_puts(b, kind_names[k->kind]);
+	/* A prefix its attributes use may be declared here: the declaration stays. */
+	for (size_t i = 0; i < k->ns.n; i++)
+		write_attr(b, &k->ns.v[i]);
 	write_attrs(b, &k->attrs, orders[k->kind] ? orders[k->kind] : no_order);
 	if (!k->text) {
 		buf_puts(b, "/>");
@@ -335,8 +338,20 @@ static int insertion_anchor(const struct domdoc *p, bool *after)
 	return p->ntops ? (int)p->ntops - 1 : -1;
 }
 
+/* Write the <cpu> and note where in the output it is. */
+static int put_cpu(struct buf *out, struct arena *ar, const struct cpu *c, const struct cpu *orig,
+		   const struct layout *l, struct splice *s)
+{
+	int r;
+
+	s->new_from = out->len;
+	r = write_cpu(out, ar, c, orig, l);
+	s->new_to = out->len;
+	return r;
+}
+
 static int insert_cpu(const struct domdoc *p, struct arena *ar, const struct cpu *c,
-		      const struct cpu *orig, struct buf *out)
+		      struct buf *out, struct splice *s)
 {
 	bool after;
 	int i = insertion_anchor(p, &after);
@@ -353,22 +368,23 @@ static int insert_cpu(const struct domdoc *p, struct arena *ar, const struct cpu
 		buf_add(out, p->buf, t->end);
 		buf_puts(out, l.nl);
 		buf_add(out, l.indent, l.indent_len);
-		r = write_cpu(out, ar, c, orig, &l);
+		r = put_cpu(out, ar, c, &p->cpu, &l, s);
 		at = t->end;
 	} else {
 		at = t->start - l.indent_len;
 		buf_add(out, p->buf, at);
 		buf_add(out, l.indent, l.indent_len);
-		r = write_cpu(out, ar, c, orig, &l);
+		r = put_cpu(out, ar, c, &p->cpu, &l, s);
 		buf_puts(out, l.nl);
 	}
+	s->old_from = s->old_to = at;
 	buf_add(out, p->buf + at, p->len - at);
 	return r;
 }
 
 /* The new document: the original with the bytes of <cpu> replaced, removed or inserted. */
 static int splice_into(const struct domdoc *p, struct arena *ar, const struct cpu *c,
-		       const struct cpu *orig, struct buf *out)
+		       struct buf *out, struct splice *s)
 {
 	struct layout l;
 	size_t from = p->cpu_start, ind;
@@ -376,37 +392,40 @@ static int splice_into(const struct domdoc *p, struct arena *ar, const struct cp
 	int r;
 
 	if (!p->ncpu)
-		return insert_cpu(p, ar, c, orig, out);
+		return insert_cpu(p, ar, c, out, s);
+	s->old_from = p->cpu_start;
+	s->old_to = p->cpu_end;
 	if (!c->present) {
 		/* Drop the line the <cpu> was on, not just its bytes. */
 		if (line_start(p->buf, from, &ind, &nl) && ind > 0 && p->buf[ind - 1] == '\n')
 			from = ind - strlen(nl);
 		buf_add(out, p->buf, from);
+		s->new_from = s->new_to = out->len;
 		buf_add(out, p->buf + p->cpu_end, p->len - p->cpu_end);
 		return 0;
 	}
 	layout_at(p, p->cpu_start, &l);
-	cpu_step(p, orig, &l);
+	cpu_step(p, &p->cpu, &l);
 	buf_add(out, p->buf, p->cpu_start);
-	r = write_cpu(out, ar, c, orig, &l);
+	r = put_cpu(out, ar, c, &p->cpu, &l, s);
 	buf_add(out, p->buf + p->cpu_end, p->len - p->cpu_end);
 	return r;
 }
 
-int splice_cpu(const struct domdoc *d, struct arena *ar, const struct cpu *c, char **ret,
-	       size_t *ret_len)
+int splice_cpu(const struct domdoc *d, struct arena *ar, const struct cpu *c, struct splice *s)
 {
 	struct buf out = {0};
 	int r;
 
-	r = splice_into(d, ar, c, &d->cpu, &out);
+	*s = (struct splice){0};
+	r = splice_into(d, ar, c, &out, s);
 	if (r >= 0 && out.oom)
 		r = -ENOMEM;
 	if (r < 0) {
 		free(out.p);
 		return r;
 	}
-	*ret = out.p;
-	*ret_len = out.len;
+	s->out = out.p;
+	s->len = out.len;
 	return 0;
 }

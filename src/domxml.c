@@ -10,6 +10,8 @@
  *    refuse (domxml-reject.c) is refused.
  * 4. Write (domxml-write.c): the new <cpu> in libvirt's style, spliced in place of the old
  *    one (or where libvirt writes <cpu>). Every byte outside <cpu> stays as it was.
+ * 5. Check (domxml-verify.c): the output is read back; a document that is not well-formed,
+ *    not a <domain> or changed outside <cpu> is refused, never returned.
  */
 #include "domxml.h"
 
@@ -26,6 +28,7 @@
 #include "domxml-edit.h"
 #include "domxml-reject.h"
 #include "domxml-scan.h"
+#include "domxml-verify.h"
 #include "domxml-write.h"
 
 static void say(struct domxml_result *res, enum domxml_status st, const char *fmt, ...)
@@ -137,9 +140,8 @@ static int apply_parsed(struct arena *ar, const struct domdoc *d, const struct d
 	struct edit e = {.ar = ar, .req = req, .arch = d->arch};
 	const char *vf = req->vendor_feature;
 	const char *why;
+	struct splice s;
 	struct cpu c;
-	char *out;
-	size_t out_len;
 	int r;
 
 	r = cpu_copy(ar, &c, &d->cpu);
@@ -178,20 +180,26 @@ static int apply_parsed(struct arena *ar, const struct domdoc *d, const struct d
 		    why);
 		return 0;
 	}
-	r = splice_cpu(d, ar, &c, &out, &out_len);
+	r = splice_cpu(d, ar, &c, &s);
 	if (r == -EINVAL) {
 		say(res, DOMXML_INVALID, "<domain> has no child element to place <cpu> after");
 		return 0;
 	}
 	if (r < 0)
 		return r;
-	if (out_len == d->len && !memcmp(out, d->buf, d->len)) {
-		free(out);
+	if (s.len == d->len && !memcmp(s.out, d->buf, d->len)) {
+		free(s.out);
 		say_unchanged(res, req, &d->cpu);
 		return 0;
 	}
-	res->out = out;
-	res->out_len = out_len;
+	r = verify_splice(ar, d, &s, c.present, res->reason, sizeof(res->reason));
+	if (r < 0) {
+		free(s.out);
+		res->status = DOMXML_INVALID;
+		return r == -EBADMSG ? 0 : r;
+	}
+	res->out = s.out;
+	res->out_len = s.len;
 	say(res, DOMXML_CHANGED, "%s", e.what);
 	return 0;
 }

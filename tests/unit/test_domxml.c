@@ -230,6 +230,25 @@ static void test_forbidden_vendor_feature_is_skipped(void **state)
 		      &req, DOMXML_SKIPPED, "svm is explicitly 'forbid'");
 }
 
+/* A prefix declared on the child the edit rewrites stays declared (issue 9 item 5). */
+static void test_namespace_declared_on_a_rewritten_feature_is_kept(void **state)
+{
+	struct domxml_request req = feature_req("vmx");
+
+	(void)state;
+	req.override = true;
+	expect_output(
+	    HEAD "  <cpu mode='custom' match='exact'>\n"
+		 "    <model fallback='allow'>Haswell</model>\n"
+		 "    <feature xmlns:x='urn:x' x:note='kept' policy='disable' name='vmx'/>\n"
+		 "  </cpu>\n" TAIL,
+	    &req,
+	    HEAD "  <cpu mode='custom' match='exact'>\n"
+		 "    <model fallback='allow'>Haswell</model>\n"
+		 "    <feature xmlns:x='urn:x' policy='require' name='vmx' x:note='kept'/>\n"
+		 "  </cpu>\n" TAIL);
+}
+
 static void test_override_enables_a_disabled_feature(void **state)
 {
 	struct domxml_request req = feature_req("vmx");
@@ -987,6 +1006,7 @@ int main(void)
 	    cmocka_unit_test(test_disabled_vendor_feature_is_skipped),
 	    cmocka_unit_test(test_forbidden_vendor_feature_is_skipped),
 	    cmocka_unit_test(test_override_enables_a_disabled_feature),
+	    cmocka_unit_test(test_namespace_declared_on_a_rewritten_feature_is_kept),
 	    cmocka_unit_test(test_host_passthrough_already_passes_the_extension_through),
 	    cmocka_unit_test(test_maximum_already_passes_the_extension_through),
 	    cmocka_unit_test(test_host_model_gets_the_feature),
