@@ -11,6 +11,8 @@
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 
+#include "domxml-numaref.h"
+
 struct text {
 	char *p;
 	size_t len, cap;
@@ -24,8 +26,9 @@ struct parse {
 	int depth;
 	size_t topcap;
 	bool in_os, in_cpu, os_type_seen;
-	struct kid *kid; /* the open child of <cpu> */
-	bool kid_text;	 /* the open child's text matters (model, vendor) */
+	const char *path[NUMAREF_DEPTH]; /* the open elements below <domain> (parser's names) */
+	struct kid *kid;		 /* the open child of <cpu> */
+	bool kid_text;			 /* the open child's text matters (model, vendor) */
 	struct text text;
 };
 
@@ -268,6 +271,25 @@ static bool tag_matches(struct parse *p, size_t start, const xmlChar *prefix, co
 	return bytes_are(p, at, (const char *)name);
 }
 
+/* Note the first element outside <cpu> that refers to a guest NUMA cell. */
+static void note_numa_ref(struct parse *p, const xmlChar *name, const xmlChar *uri, int nattr,
+			  const xmlChar **attrs)
+{
+	size_t n = (size_t)p->depth - 1;
+	const char *attr, *value = NULL;
+
+	if (n < 1 || n > NUMAREF_DEPTH)
+		return;
+	p->path[n - 1] = uri ? NULL : (const char *)name;
+	if (p->in_cpu || p->d->numa_ref || !numaref_match(p->path, n, &attr))
+		return;
+	if (attr && !(value = find_attr(nattr, attrs, attr, p)))
+		return;
+	p->d->numa_ref = numaref_describe(p->ar, p->path, n, attr, value);
+	if (!p->d->numa_ref)
+		fail_oom(p);
+}
+
 static void on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri,
 		     int nns, const xmlChar **ns, int nattr, int ndefaulted, const xmlChar **attrs)
 {
@@ -278,6 +300,7 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, cons
 	p->depth++;
 	if (end >= p->d->len || !tag_matches(p, tag_start(p, end), prefix, name))
 		return refuse(p, "the parser's positions do not match the bytes");
+	note_numa_ref(p, name, uri, nattr, attrs);
 	if (p->depth == 1)
 		return start_root(p, name, uri, nattr, attrs, end);
 	if (p->depth == 2)

@@ -34,6 +34,9 @@ struct domdoc {
 	int ncpu;		   /* how many <cpu> children <domain> has (0 or 1 when read) */
 	size_t cpu_start, cpu_end; /* the bytes of the <cpu> element */
 	struct cpu cpu;		   /* its model (present false when there is none) */
+	/* The first element outside <cpu> that refers to a guest NUMA cell, as
+	 * "<numatune><memnode cellid='0'>"; NULL when none does. */
+	const char *numa_ref;
 };
 
 /* Read the @len bytes at @buf into @doc, allocating from @ar. Returns 0 (with doc->invalid

@@ -166,18 +166,18 @@ static int apply_parsed(struct arena *ar, const struct domdoc *d, const struct d
 		say(res, DOMXML_INVALID, "cannot rewrite <cpu>: it has %s", d->cpu.unusual);
 		return 0;
 	}
-	/* <numatune>, memory devices and hugepages refer to the NUMA cells by number; without
-	 * them libvirt would reject the whole domain. virt-xml drops them all the same. */
-	if (kid_find(&d->cpu, K_NUMA) >= 0 && kid_find(&c, K_NUMA) < 0) {
+	/* Dropping the NUMA cells is what the user asked for (clearxml=yes, host-passthrough …),
+	 * and what virt-xml does; but where another element refers to a cell by number,
+	 * libvirt would reject the whole domain without it. */
+	if (kid_find(&d->cpu, K_NUMA) >= 0 && kid_find(&c, K_NUMA) < 0 && d->numa_ref) {
 		say(res, DOMXML_INVALID,
-		    "the edit would drop <cpu><numa>, the guest's NUMA cells; "
-		    "left unchanged");
+		    "the edit would drop <cpu><numa>, the guest's NUMA cells, which %s refers to",
+		    d->numa_ref);
 		return 0;
 	}
 	why = libvirt_rejects(&c);
 	if (why) {
-		say(res, DOMXML_INVALID, "libvirt would reject the result (%s); left unchanged",
-		    why);
+		say(res, DOMXML_INVALID, "libvirt would reject the result (%s)", why);
 		return 0;
 	}
 	r = splice_cpu(d, ar, &c, &s);

@@ -557,18 +557,6 @@ static void test_spec_incomplete_topology_is_invalid(void **state)
 			   "topology needs sockets, cores and threads");
 }
 
-static void test_spec_that_would_drop_numa_cells_is_invalid(void **state)
-{
-	(void)state;
-	expect_spec_status(HEAD "  <cpu mode='host-passthrough'>\n"
-				"    <numa>\n"
-				"      <cell id='0' cpus='0' memory='1048576' unit='KiB'/>\n"
-				"    </numa>\n"
-				"  </cpu>\n" TAIL,
-			   "host-passthrough,clearxml=yes", DOMXML_INVALID,
-			   "the edit would drop <cpu><numa>");
-}
-
 static void test_spec_that_changes_nothing_is_unchanged(void **state)
 {
 	(void)state;
@@ -1033,7 +1021,6 @@ int main(void)
 	    cmocka_unit_test(test_spec_migratable_on_custom_cpu_is_invalid),
 	    cmocka_unit_test(test_spec_check_without_model_is_invalid),
 	    cmocka_unit_test(test_spec_incomplete_topology_is_invalid),
-	    cmocka_unit_test(test_spec_that_would_drop_numa_cells_is_invalid),
 	    cmocka_unit_test(test_spec_that_changes_nothing_is_unchanged),
 	    cmocka_unit_test(test_spec_keeps_unchanged_children_byte_for_byte),
 	    cmocka_unit_test(test_qemu_domain_is_skipped),
