@@ -174,7 +174,7 @@ int domxml_cmd_main(int argc, char **argv)
 		return r < 0 ? 2 : 0;
 	}
 	if (o.cpu && cpuspec_parse(o.cpu, &spec, err, sizeof(err)) < 0) {
-		fprintf(stderr, "nestvirt: --cpu %s: %s\n", o.cpu, err);
+		log_error("--cpu %s: %s", o.cpu, err);
 		return 2;
 	}
 	o.req.spec = spec;
