@@ -16,12 +16,11 @@
 #include "cpumap.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -494,123 +493,4 @@ bool cpumap_has_feature(const struct cpumap *map, const char *name)
 size_t cpumap_probes(const struct cpumap *map)
 {
 	return *map->probes;
-}
-
-/* Names longer than this are compared by case and prefix only. */
-#define DIST_MAX_LEN 64
-
-static int lower(int c)
-{
-	return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
-}
-
-static size_t min3(size_t a, size_t b, size_t c)
-{
-	size_t m = a < b ? a : b;
-
-	return m < c ? m : c;
-}
-
-/* Edit distance, case-insensitive, with a swap of two neighbours counting as one edit. */
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t d[DIST_MAX_LEN + 1][DIST_MAX_LEN + 1];
-
-	if (la > DIST_MAX_LEN || lb > DIST_MAX_LEN)
-		return SIZE_MAX;
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			size_t cost = lower(a[i - 1]) != lower(b[j - 1]);
-
-			d[i][j] = min3(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-			if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
-			    lower(a[i - 2]) == lower(b[j - 1]) && d[i - 2][j - 2] + 1 < d[i][j])
-				d[i][j] = d[i - 2][j - 2] + 1;
-		}
-	}
-	return d[la][lb];
-}
-
-static bool is_prefix_ci(const char *a, const char *b)
-{
-	size_t la = strlen(a);
-
-	return la <= strlen(b) && !strncasecmp(a, b, la);
-}
-
-/* How close @cand is to @name: 0 best; SIZE_MAX not close. */
-static size_t closeness(const char *name, const char *cand)
-{
-	size_t ln = strlen(name), lc = strlen(cand);
-	size_t shorter = ln < lc ? ln : lc;
-	size_t d, limit;
-
-	if (!strcasecmp(name, cand))
-		return 0;
-	if (shorter >= 3 && (is_prefix_ci(name, cand) || is_prefix_ci(cand, name)))
-		return 100 + (ln > lc ? ln - lc : lc - ln);
-	limit = ln <= 4 ? 1 : ln <= 9 ? 2 : 3;
-	d = distance(name, cand);
-	if (d > limit)
-		return SIZE_MAX;
-	return 10 + d;
-}
-
-struct scored {
-	size_t score;
-	size_t i;
-};
-
-static int by_score(const void *a, const void *b)
-{
-	const struct scored *x = a, *y = b;
-
-	if (x->score != y->score)
-		return x->score < y->score ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
-size_t cpumap_close_matches(const struct cpumap *map, const char *name, bool feature, size_t max,
-			    char *out, size_t outlen)
-{
-	const struct names *n = feature ? &map->features : &map->models;
-	struct scored *s;
-	size_t ns = 0, found = 0, len = 0;
-
-	if (outlen)
-		out[0] = '\0';
-	s = malloc((n->n + 1) * sizeof(*s));
-	if (!s)
-		return 0;
-	for (size_t i = 0; i < n->n; i++) {
-		size_t c = closeness(name, n->v[i]);
-
-		if (c != SIZE_MAX)
-			s[ns++] = (struct scored){c, i};
-	}
-	qsort(s, ns, sizeof(*s), by_score);
-	for (size_t k = 0; k < ns && found < max; k++) {
-		const char *cand = n->v[s[k].i];
-		int w;
-
-		if (!outlen) {
-			found++;
-			continue;
-		}
-		w = snprintf(out + len, outlen - len, "%s%s", found ? ", " : "", cand);
-
-		if (w < 0 || (size_t)w >= outlen - len) {
-			out[len] = '\0';
-			break;
-		}
-		len += (size_t)w;
-		found++;
-	}
-	free(s);
-	return found;
 }
