@@ -23,6 +23,7 @@
 #include "cpuspec.h"
 #include "domxml.h"
 #include "fileio.h"
+#include "log.h"
 
 #define EDIT_MAX_FILE (16 * 1024 * 1024)
 
@@ -143,7 +144,7 @@ static int run(struct edit_opts *o, const char *buf, size_t len)
 
 	r = domxml_apply(buf, len, &o->req, &res);
 	if (r < 0) {
-		fprintf(stderr, "nestvirt: %s: %s\n", o->file, strerror(-r));
+		log_error_errno(r, "%s: cannot edit: %m", o->file);
 		return 1;
 	}
 	if (res.status == DOMXML_CHANGED)
@@ -173,20 +174,25 @@ int domxml_cmd_main(int argc, char **argv)
 		return r < 0 ? 2 : 0;
 	}
 	if (o.cpu && cpuspec_parse(o.cpu, &spec, err, sizeof(err)) < 0) {
-		fprintf(stderr, "nestvirt: --cpu %s: %s\n", o.cpu, err);
+		log_error("--cpu %s: %s", o.cpu, err);
 		return 2;
 	}
 	o.req.spec = spec;
 	r = load_map(&o, &map);
+	if (r == -EBADFD)
+		log_error("%s/%s: a file of libvirt's CPU map is not a regular file, not read",
+			  o.root ? o.root : "", CPUMAP_DIR);
+	else if (r < 0)
+		log_error_errno(r, "%s/%s: cannot read libvirt's CPU map: %m", o.root ? o.root : "",
+				CPUMAP_DIR);
 	if (r < 0) {
-		fprintf(stderr, "nestvirt: cannot read libvirt's CPU map: %s\n", strerror(-r));
 		r = 1;
 		goto out;
 	}
 	o.req.map = map;
 	r = fileio_read(AT_FDCWD, o.file, EDIT_MAX_FILE, true, &buf, &len);
 	if (r < 0) {
-		fprintf(stderr, "nestvirt: %s: %s\n", o.file, strerror(-r));
+		log_error_errno(r, "%s: cannot read: %m", o.file);
 		r = 1;
 		goto out;
 	}

@@ -16,31 +16,38 @@
 #include "cpumap.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
-
-#include "fileio.h"
 
 /* The largest file of Debian 12's map (x86_features.xml) is about 20 KB. */
 #define CPUMAP_FILE_MAX (4 * 1024 * 1024)
 /* index.xml includes files; those do not include further. One more level is tolerated. */
 #define CPUMAP_MAX_DEPTH 3
 
+/* Names in map order, with an index sorted by name for lookups: loading appends (duplicates
+ * too), names_index() then drops the later duplicates and sorts, O(n log n) for n names. */
 struct names {
 	char **v;
 	size_t n, cap;
+	size_t *sorted; /* indices into v, by name; NULL until names_index() */
 };
 
 struct cpumap {
 	struct names models;
 	struct names features;
 	struct names vendors;
+	/* Name comparisons so far (cpumap_probes); a pointer to @probe_count so that lookups in
+	 * a const map count too. */
+	size_t *probes;
+	size_t probe_count;
 };
 
 struct loader {
@@ -66,18 +73,91 @@ static const char *section_of(const char *arch)
 	return arch; /* "x86", "ppc64", "arm" name a section directly */
 }
 
-static bool names_has(const struct names *n, const char *name)
+struct by_name {
+	const struct names *names;
+	size_t *probes;
+};
+
+/* By name, then by position in the map: the first of equal names sorts first. */
+static int cmp_index(const void *a, const void *b, void *arg)
 {
+	const struct by_name *bn = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c;
+
+	(*bn->probes)++;
+	c = strcmp(bn->names->v[x], bn->names->v[y]);
+	if (c)
+		return c;
+	return x < y ? -1 : x > y;
+}
+
+static int names_sort(struct names *n, size_t *probes)
+{
+	struct by_name bn = {n, probes};
+
+	free(n->sorted);
+	n->sorted = malloc((n->n + 1) * sizeof(*n->sorted));
+	if (!n->sorted)
+		return -ENOMEM;
 	for (size_t i = 0; i < n->n; i++)
-		if (!strcmp(n->v[i], name))
-			return true;
-	return false;
+		n->sorted[i] = i;
+	qsort_r(n->sorted, n->n, sizeof(*n->sorted), cmp_index, &bn);
+	return 0;
+}
+
+/* Drop every name that appeared earlier in the map, keep the map order, sort the index. */
+static int names_index(struct names *n, size_t *probes)
+{
+	size_t o = 0;
+	int r;
+
+	r = names_sort(n, probes);
+	if (r < 0)
+		return r;
+	for (size_t k = 1; k < n->n; k++) {
+		if (strcmp(n->v[n->sorted[k - 1]], n->v[n->sorted[k]]))
+			continue;
+		/* sorted[k] is a later duplicate of sorted[k - 1]: the first one stays */
+		free(n->v[n->sorted[k]]);
+		n->v[n->sorted[k]] = NULL;
+		n->sorted[k] = n->sorted[k - 1];
+	}
+	for (size_t i = 0; i < n->n; i++)
+		if (n->v[i])
+			n->v[o++] = n->v[i];
+	if (o == n->n)
+		return 0;
+	n->n = o;
+	return names_sort(n, probes);
+}
+
+struct lookup {
+	const struct names *names;
+	const char *name;
+	size_t *probes;
+};
+
+static int cmp_lookup(const void *key, const void *elem)
+{
+	const struct lookup *l = key;
+
+	(*l->probes)++;
+	return strcmp(l->name, l->names->v[*(const size_t *)elem]);
+}
+
+/* A binary search: O(log n) comparisons. */
+static bool names_has(const struct names *n, const char *name, size_t *probes)
+{
+	struct lookup l = {n, name, probes};
+
+	if (!n->sorted)
+		return false;
+	return bsearch(&l, n->sorted, n->n, sizeof(*n->sorted), cmp_lookup) != NULL;
 }
 
 static int names_add(struct names *n, const char *name)
 {
-	if (names_has(n, name))
-		return 0;
 	if (n->n == n->cap) {
 		size_t cap = n->cap ? 2 * n->cap : 64;
 		char **v = realloc(n->v, cap * sizeof(*v));
@@ -99,6 +179,7 @@ static void names_free(struct names *n)
 	for (size_t i = 0; i < n->n; i++)
 		free(n->v[i]);
 	free(n->v);
+	free(n->sorted);
 }
 
 void cpumap_free(struct cpumap *map)
@@ -240,6 +321,7 @@ int cpumap_load_with(cpumap_reader reader, void *opaque, const char *top, const 
 	l.map = calloc(1, sizeof(*l.map));
 	if (!l.map)
 		return -ENOMEM;
+	l.map->probes = &l.map->probe_count;
 	r = parse_file(&l, top, &doc);
 	if (r < 0)
 		goto out;
@@ -249,6 +331,12 @@ int cpumap_load_with(cpumap_reader reader, void *opaque, const char *top, const 
 		goto out;
 	}
 	r = load_children(&l, section, 1);
+	if (r >= 0)
+		r = names_index(&l.map->models, l.map->probes);
+	if (r >= 0)
+		r = names_index(&l.map->features, l.map->probes);
+	if (r >= 0)
+		r = names_index(&l.map->vendors, l.map->probes);
 out:
 	xmlFreeDoc(doc);
 	if (r < 0) {
@@ -264,14 +352,100 @@ struct root_reader {
 	const char *dir;
 };
 
+/* 0 for a regular file; else what it is, as systemd's stat_verify_regular() says it. */
+static int verify_regular(const struct stat *st)
+{
+	if (S_ISREG(st->st_mode))
+		return 0;
+	if (S_ISDIR(st->st_mode))
+		return -EISDIR;
+	if (S_ISLNK(st->st_mode))
+		return -ELOOP;
+	return -EBADFD;
+}
+
+/* Open @path below @dirfd only if it is a regular file, checked before the open: opening a
+ * FIFO blocks until a writer comes (every command that loads the map would hang), opening a
+ * device node may act (a watchdog arms). O_NONBLOCK covers a swap between check and open,
+ * which the second check then refuses. */
+static int open_regular(int dirfd, const char *path, struct stat *st)
+{
+	struct stat now;
+	int fd, r;
+
+	if (fstatat(dirfd, path, st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	r = verify_regular(st);
+	if (r < 0)
+		return r;
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &now) < 0 || now.st_dev != st->st_dev || now.st_ino != st->st_ino ||
+	    !S_ISREG(now.st_mode)) {
+		close(fd);
+		return -EBADFD;
+	}
+	return fd;
+}
+
+/* All of @fd, at most @cap bytes, NUL-terminated. */
+static int read_all(int fd, size_t cap, size_t hint, char **ret_buf, size_t *ret_len)
+{
+	size_t len = 0, size = (hint < cap ? hint : cap) + 2;
+	char *buf = malloc(size);
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 == size) {
+			char *p = size > cap + 1 ? NULL : realloc(buf, size * 2);
+
+			if (!p) {
+				free(buf);
+				return size > cap + 1 ? -EFBIG : -ENOMEM;
+			}
+			buf = p;
+			size *= 2;
+		}
+		n = read(fd, buf + len, size - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > cap) {
+		free(buf);
+		return -EFBIG;
+	}
+	buf[len] = '\0';
+	*ret_buf = buf;
+	*ret_len = len;
+	return 0;
+}
+
 static int read_below_root(void *opaque, const char *name, char **ret_buf, size_t *ret_len)
 {
 	const struct root_reader *rr = opaque;
 	char path[4096];
+	struct stat st;
+	int fd, r;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", rr->dir, name) >= sizeof(path))
 		return -ENAMETOOLONG;
-	return fileio_read(rr->rootfd, path, CPUMAP_FILE_MAX, false, ret_buf, ret_len);
+	fd = open_regular(rr->rootfd, path, &st);
+	if (fd < 0)
+		return fd;
+	r = read_all(fd, CPUMAP_FILE_MAX, (size_t)st.st_size, ret_buf, ret_len);
+	close(fd);
+	return r;
 }
 
 int cpumap_load_root(int rootfd, const char *arch, struct cpumap **ret)
@@ -308,129 +482,15 @@ const char *cpumap_feature(const struct cpumap *map, size_t i)
 
 bool cpumap_has_model(const struct cpumap *map, const char *name)
 {
-	return names_has(&map->models, name);
+	return names_has(&map->models, name, map->probes);
 }
 
 bool cpumap_has_feature(const struct cpumap *map, const char *name)
 {
-	return names_has(&map->features, name);
+	return names_has(&map->features, name, map->probes);
 }
 
-/* Names longer than this are compared by case and prefix only. */
-#define DIST_MAX_LEN 64
-
-static int lower(int c)
+size_t cpumap_probes(const struct cpumap *map)
 {
-	return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
-}
-
-static size_t min3(size_t a, size_t b, size_t c)
-{
-	size_t m = a < b ? a : b;
-
-	return m < c ? m : c;
-}
-
-/* Edit distance, case-insensitive, with a swap of two neighbours counting as one edit. */
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t d[DIST_MAX_LEN + 1][DIST_MAX_LEN + 1];
-
-	if (la > DIST_MAX_LEN || lb > DIST_MAX_LEN)
-		return SIZE_MAX;
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			size_t cost = lower(a[i - 1]) != lower(b[j - 1]);
-
-			d[i][j] = min3(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-			if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
-			    lower(a[i - 2]) == lower(b[j - 1]) && d[i - 2][j - 2] + 1 < d[i][j])
-				d[i][j] = d[i - 2][j - 2] + 1;
-		}
-	}
-	return d[la][lb];
-}
-
-static bool is_prefix_ci(const char *a, const char *b)
-{
-	size_t la = strlen(a);
-
-	return la <= strlen(b) && !strncasecmp(a, b, la);
-}
-
-/* How close @cand is to @name: 0 best; SIZE_MAX not close. */
-static size_t closeness(const char *name, const char *cand)
-{
-	size_t ln = strlen(name), lc = strlen(cand);
-	size_t shorter = ln < lc ? ln : lc;
-	size_t d, limit;
-
-	if (!strcasecmp(name, cand))
-		return 0;
-	if (shorter >= 3 && (is_prefix_ci(name, cand) || is_prefix_ci(cand, name)))
-		return 100 + (ln > lc ? ln - lc : lc - ln);
-	limit = ln <= 4 ? 1 : ln <= 9 ? 2 : 3;
-	d = distance(name, cand);
-	if (d > limit)
-		return SIZE_MAX;
-	return 10 + d;
-}
-
-struct scored {
-	size_t score;
-	size_t i;
-};
-
-static int by_score(const void *a, const void *b)
-{
-	const struct scored *x = a, *y = b;
-
-	if (x->score != y->score)
-		return x->score < y->score ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
-size_t cpumap_close_matches(const struct cpumap *map, const char *name, bool feature, size_t max,
-			    char *out, size_t outlen)
-{
-	const struct names *n = feature ? &map->features : &map->models;
-	struct scored *s;
-	size_t ns = 0, found = 0, len = 0;
-
-	if (outlen)
-		out[0] = '\0';
-	s = malloc((n->n + 1) * sizeof(*s));
-	if (!s)
-		return 0;
-	for (size_t i = 0; i < n->n; i++) {
-		size_t c = closeness(name, n->v[i]);
-
-		if (c != SIZE_MAX)
-			s[ns++] = (struct scored){c, i};
-	}
-	qsort(s, ns, sizeof(*s), by_score);
-	for (size_t k = 0; k < ns && found < max; k++) {
-		const char *cand = n->v[s[k].i];
-		int w;
-
-		if (!outlen) {
-			found++;
-			continue;
-		}
-		w = snprintf(out + len, outlen - len, "%s%s", found ? ", " : "", cand);
-
-		if (w < 0 || (size_t)w >= outlen - len) {
-			out[len] = '\0';
-			break;
-		}
-		len += (size_t)w;
-		found++;
-	}
-	free(s);
-	return found;
+	return *map->probes;
 }

@@ -29,7 +29,9 @@ int cpumap_load_with(cpumap_reader reader, void *opaque, const char *top, const 
 		     struct cpumap **ret);
 
 /* Load the map of @arch below directory fd @rootfd (the --root): CPUMAP_DIR/index.xml, else
- * CPUMAP_OLD_FILE. Errors as cpumap_load_with. */
+ * CPUMAP_OLD_FILE. Only regular files are opened (a symlink as last component neither): a
+ * FIFO or device node gives -EBADFD, a directory -EISDIR, a symlink -ELOOP, without being
+ * opened. Other errors as cpumap_load_with. */
 int cpumap_load_root(int rootfd, const char *arch, struct cpumap **ret);
 
 /* Free a map (NULL is fine). */
@@ -46,6 +48,10 @@ const char *cpumap_feature(const struct cpumap *map, size_t i);
 /* Whether the map knows model / feature @name (exact, case-sensitive, as libvirt compares). */
 bool cpumap_has_model(const struct cpumap *map, const char *name);
 bool cpumap_has_feature(const struct cpumap *map, const char *name);
+
+/* How many name comparisons loading @map and looking names up in it have taken so far: about
+ * n log2 n to load n names, log2 n per lookup (for tests and benchmarks). */
+size_t cpumap_probes(const struct cpumap *map);
 
 /* Up to @max names of the map (models if @feature is false, else features) close to the
  * unknown @name, best first: same name in another case, a shared prefix, a small edit

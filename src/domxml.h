@@ -11,36 +11,36 @@
  * No I/O here: the config-dir walk (confdir.c) reads and writes files.
  */
 
-struct cpuspec;  /* cpuspec.h: a parsed virt-install --cpu SPEC */
-struct cpumap;   /* cpumap.h: libvirt's CPU map (models, features) */
+struct cpuspec; /* cpuspec.h: a parsed virt-install --cpu SPEC */
+struct cpumap;	/* cpumap.h: libvirt's CPU map (models, features) */
 
 enum domxml_mode {
-	DOMXML_MODE_FEATURE,          /* vendor feature with policy='require' (the default) */
+	DOMXML_MODE_FEATURE,	      /* vendor feature with policy='require' (the default) */
 	DOMXML_MODE_HOST_PASSTHROUGH, /* switch mode as virt-xml does */
 	DOMXML_MODE_HOST_MODEL,
-	DOMXML_MODE_DISABLE,          /* vendor feature with policy='disable' */
-	DOMXML_MODE_SPEC,             /* apply a --cpu SPEC (request.spec) */
+	DOMXML_MODE_DISABLE, /* vendor feature with policy='disable' */
+	DOMXML_MODE_SPEC,    /* apply a --cpu SPEC (request.spec) */
 };
 
 struct domxml_request {
 	enum domxml_mode mode;
-	const char *vendor_feature;   /* "vmx" (Intel) or "svm" (AMD) */
-	const struct cpuspec *spec;   /* DOMXML_MODE_SPEC only */
-	const struct cpumap *map;     /* optional: names are checked against it when set */
-	bool override;                /* also change a vendor feature that is disable/forbid */
+	const char *vendor_feature; /* "vmx" (Intel) or "svm" (AMD) */
+	const struct cpuspec *spec; /* DOMXML_MODE_SPEC only */
+	const struct cpumap *map;   /* optional: names are checked against it when set */
+	bool override;		    /* also change a vendor feature that is disable/forbid */
 };
 
 enum domxml_status {
-	DOMXML_CHANGED,   /* result.out holds the new document */
+	DOMXML_CHANGED,	  /* result.out holds the new document */
 	DOMXML_UNCHANGED, /* already as requested (e.g. host-passthrough, feature present) */
-	DOMXML_SKIPPED,   /* deliberately left alone (not kvm, not x86, disabled feature …) */
-	DOMXML_INVALID,   /* refused: not well-formed, DOCTYPE/entities, not a <domain> … */
+	DOMXML_SKIPPED,	  /* deliberately left alone (not kvm, not x86, disabled feature …) */
+	DOMXML_INVALID,	  /* refused: not well-formed, DOCTYPE/entities, not a <domain> … */
 };
 
 struct domxml_result {
 	enum domxml_status status;
-	char reason[256];  /* one line for humans: why skipped/invalid/unchanged, or what changed */
-	char *out;         /* malloc'd new document when status == DOMXML_CHANGED, else NULL */
+	char reason[256]; /* one line for humans: why skipped/invalid/unchanged, or what changed */
+	char *out;	  /* malloc'd new document when status == DOMXML_CHANGED, else NULL */
 	size_t out_len;
 };
 

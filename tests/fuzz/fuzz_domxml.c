@@ -5,7 +5,8 @@
  *   byte 1: bit 0 svm instead of vmx, bit 1 --override, bit 2 check names against a CPU map
  *   then, in SPEC mode, a --cpu SPEC up to the first newline; then the document.
  * Besides not crashing, every outcome must hold its promises: a changed document is
- * non-empty and a second apply on it changes nothing; other outcomes return no document.
+ * non-empty and a second apply on it changes nothing; other outcomes return no document; the
+ * edit's own post-condition never has to refuse what the writer produced.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -54,6 +55,10 @@ static void check(const uint8_t *doc, size_t len, const struct domxml_request *r
 	if (r == -ENOMEM)
 		return;
 	if (r < 0 || (unsigned)res.status > DOMXML_INVALID || !memchr(res.reason, 0, 256))
+		abort();
+	/* The post-condition (domxml-verify.c) refusing an output is a bug of the writer. */
+	if (res.status == DOMXML_INVALID && (!strncmp(res.reason, "the edited ", 11) ||
+					     !strncmp(res.reason, "the edit changed ", 17)))
 		abort();
 	if (res.status != DOMXML_CHANGED) {
 		if (res.out || res.out_len)

@@ -10,6 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -341,6 +345,229 @@ static void test_installed_map_has_debian_12s_58_models(void **state)
 	cpumap_free(map);
 }
 
+/* --- files that are not regular files (issue 9 item 8) --------------------------------------- */
+
+#define MAP_INDEX    "<cpus><arch name='x86'><include filename='x86_features.xml'/></arch></cpus>\n"
+#define MAP_FEATURES "<cpus><feature name='vmx'/></cpus>\n"
+
+/* A --root with the map dir in it; the caller creates the files. */
+static int make_root(char *root, size_t len)
+{
+	char dir[PATH_MAX];
+
+	snprintf(root, len, "/tmp/test_cpumap.XXXXXX");
+	assert_non_null(mkdtemp(root));
+	snprintf(dir, sizeof(dir), "mkdir -p %s/" CPUMAP_DIR, root);
+	assert_int_equal(system(dir), 0);
+	return open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+static void map_path(char *path, size_t len, const char *root, const char *name)
+{
+	snprintf(path, len, "%s/" CPUMAP_DIR "/%s", root, name);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void remove_root(const char *root, int rootfd)
+{
+	char cmd[PATH_MAX + 16];
+
+	close(rootfd);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Without the type check the load blocks in read() on the FIFO forever: the alarm turns that
+ * into a failure instead of a hung test suite. It is a guard, not a measure of speed. */
+static void on_alarm(int sig)
+{
+	(void)sig;
+	static const char msg[] = "cpumap_load_root read from a FIFO and blocked\n";
+	(void)!write(2, msg, sizeof(msg) - 1);
+	_exit(1);
+}
+
+static void expect_fifo_refused(const char *name, const char *other, const char *other_text)
+{
+	char root[64], path[PATH_MAX], left[256];
+	struct cpumap *map = NULL;
+	int rootfd = make_root(root, sizeof(root)), fifo;
+	ssize_t n;
+
+	assert_true(rootfd >= 0);
+	if (other) {
+		map_path(path, sizeof(path), root, other);
+		write_file(path, other_text);
+	}
+	map_path(path, sizeof(path), root, name);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	/* A writer holds it open with a map in it: an open does not block, a read would. */
+	fifo = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	assert_true(fifo >= 0);
+	assert_int_equal(write(fifo, MAP_INDEX, strlen(MAP_INDEX)), (ssize_t)strlen(MAP_INDEX));
+	signal(SIGALRM, on_alarm);
+	alarm(20);
+	assert_int_equal(cpumap_load_root(rootfd, "x86_64", &map), -EBADFD);
+	alarm(0);
+	assert_null(map);
+	/* Nobody read from it: the bytes are all still there. */
+	n = read(fifo, left, sizeof(left));
+	assert_int_equal(n, (ssize_t)strlen(MAP_INDEX));
+	close(fifo);
+	remove_root(root, rootfd);
+}
+
+static void test_fifo_as_index_xml_is_refused_unread(void **state)
+{
+	(void)state;
+	expect_fifo_refused("index.xml", NULL, NULL);
+}
+
+static void test_fifo_as_an_included_file_is_refused_unread(void **state)
+{
+	(void)state;
+	expect_fifo_refused("x86_features.xml", "index.xml", MAP_INDEX);
+}
+
+static void test_device_node_as_index_xml_is_refused(void **state)
+{
+	char root[64], path[PATH_MAX];
+	struct cpumap *map = NULL;
+	int rootfd = make_root(root, sizeof(root));
+
+	(void)state;
+	assert_true(rootfd >= 0);
+	map_path(path, sizeof(path), root, "index.xml");
+	if (mknod(path, S_IFCHR | 0644, makedev(1, 3)) < 0) { /* /dev/null's numbers */
+		remove_root(root, rootfd);
+		skip(); /* no CAP_MKNOD here */
+	}
+	assert_int_equal(cpumap_load_root(rootfd, "x86_64", &map), -EBADFD);
+	assert_null(map);
+	remove_root(root, rootfd);
+}
+
+static void test_regular_files_below_the_root_are_read(void **state)
+{
+	char root[64], path[PATH_MAX];
+	struct cpumap *map = NULL;
+	int rootfd = make_root(root, sizeof(root));
+
+	(void)state;
+	assert_true(rootfd >= 0);
+	map_path(path, sizeof(path), root, "index.xml");
+	write_file(path, MAP_INDEX);
+	map_path(path, sizeof(path), root, "x86_features.xml");
+	write_file(path, MAP_FEATURES);
+	assert_int_equal(cpumap_load_root(rootfd, "x86_64", &map), 0);
+	assert_true(cpumap_has_feature(map, "vmx"));
+	cpumap_free(map);
+	remove_root(root, rootfd);
+}
+
+/* --- a map with very many models -------------------------------------------------------------- */
+
+#define MANY 20000
+
+struct generated {
+	char *index;
+};
+
+static int read_generated(void *opaque, const char *name, char **ret_buf, size_t *ret_len)
+{
+	const struct generated *g = opaque;
+
+	if (strcmp(name, "index.xml"))
+		return -ENOENT;
+	*ret_buf = strdup(g->index);
+	if (!*ret_buf)
+		return -ENOMEM;
+	*ret_len = strlen(g->index);
+	return 0;
+}
+
+/* MANY models M00000 … in reverse order, each listed twice (the second time after all). */
+static char *generated_index(void)
+{
+	size_t cap = 64 + 2 * MANY * 32, len = 0;
+	char *s = malloc(cap);
+
+	assert_non_null(s);
+	len += (size_t)snprintf(s + len, cap - len, "<cpus><arch name='x86'>");
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = MANY - 1; i >= 0; i--)
+			len += (size_t)snprintf(s + len, cap - len, "<model name='M%05d'/>", i);
+	snprintf(s + len, cap - len, "</arch></cpus>");
+	return s;
+}
+
+static size_t log2_ceil(size_t n)
+{
+	size_t l = 0;
+
+	while (((size_t)1 << l) < n)
+		l++;
+	return l;
+}
+
+static void test_lookups_in_a_map_of_20000_models_take_log_n_comparisons(void **state)
+{
+	struct generated g = {generated_index()};
+	struct cpumap *map = NULL;
+	size_t loaded, lg = log2_ceil(2 * MANY);
+	char name[16];
+
+	(void)state;
+	assert_int_equal(cpumap_load_with(read_generated, &g, "index.xml", "x86_64", &map), 0);
+	free(g.index);
+	assert_int_equal(cpumap_nmodels(map), MANY);
+	assert_string_equal(cpumap_model(map, 0), "M19999");
+	assert_string_equal(cpumap_model(map, MANY - 1), "M00000");
+	/* Loading 2n names: sorting them twice, O(n log n); one check per name against all the
+	 * others would be 2n * 2n / 2 = 800,000,000. */
+	loaded = cpumap_probes(map);
+	if (loaded > 2 * (2 * MANY) * lg * 2)
+		fail_msg("loading took %zu comparisons", loaded);
+	for (int i = 0; i < MANY; i++) {
+		snprintf(name, sizeof(name), "M%05d", i);
+		assert_true(cpumap_has_model(map, name));
+	}
+	assert_false(cpumap_has_model(map, "M99999"));
+	assert_false(cpumap_has_model(map, "m00001"));
+	/* Binary search: at most log2(n) + 1 comparisons a lookup, not n. */
+	if (cpumap_probes(map) - loaded > (size_t)(MANY + 2) * (log2_ceil(MANY) + 1))
+		fail_msg("%d lookups took %zu comparisons", MANY + 2, cpumap_probes(map) - loaded);
+	cpumap_free(map);
+}
+
+static void test_a_model_listed_twice_keeps_its_first_place(void **state)
+{
+	static const char *const files[] = {
+	    "index.xml",
+	    "<cpus><arch name='x86'><model name='B'/><model name='A'/><model name='B'/>"
+	    "<model name='C'/><model name='A'/></arch></cpus>",
+	    NULL,
+	};
+	struct cpumap *map = load(files, "index.xml", "x86_64");
+
+	(void)state;
+	assert_int_equal(cpumap_nmodels(map), 3);
+	assert_string_equal(cpumap_model(map, 0), "B");
+	assert_string_equal(cpumap_model(map, 1), "A");
+	assert_string_equal(cpumap_model(map, 2), "C");
+	assert_true(cpumap_has_model(map, "A"));
+	assert_true(cpumap_has_model(map, "C"));
+	cpumap_free(map);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +590,12 @@ int main(void)
 	    cmocka_unit_test(test_nothing_close_gives_an_empty_list),
 	    cmocka_unit_test(test_close_match_list_stops_at_the_buffer_end),
 	    cmocka_unit_test(test_installed_map_has_debian_12s_58_models),
+	    cmocka_unit_test(test_fifo_as_index_xml_is_refused_unread),
+	    cmocka_unit_test(test_fifo_as_an_included_file_is_refused_unread),
+	    cmocka_unit_test(test_device_node_as_index_xml_is_refused),
+	    cmocka_unit_test(test_regular_files_below_the_root_are_read),
+	    cmocka_unit_test(test_lookups_in_a_map_of_20000_models_take_log_n_comparisons),
+	    cmocka_unit_test(test_a_model_listed_twice_keeps_its_first_place),
 	};
 
 	return cmocka_run_group_tests_name("cpumap", tests, NULL, NULL);
