@@ -91,11 +91,11 @@ $(B)/nestvirt: $(B)/$(CLI_MAIN:.c=.o) $(B)/libcli.a $(B)/libcore.a
 TEST_LIBS = $(KMOD_LIBS) $(XML_LIBS) $(BLKID_LIBS) $(CMOCKA_LIBS)
 TEST_CFLAGS = $(CMOCKA_CFLAGS) -DSRCDIR='"$(CURDIR)"'
 
-$(B)/tests/%: tests/unit/%.c $(B)/libcli.a $(B)/libcore.a
+$(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/libcli.a $(B)/libcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(B)/libcli.a $(B)/libcore.a $(TEST_LIBS)
 
-$(B)/san/tests/%: tests/unit/%.c $(SAN_OBJS)
+$(B)/san/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(SAN_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(DEP_CFLAGS) $(TEST_CFLAGS) -O1 -g $(SAN_FLAGS) -o $@ $< $(SAN_OBJS) $(TEST_LIBS)
 
