@@ -4,6 +4,7 @@
 # config and its manual page.
 # shellcheck disable=SC2016
 set -u
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 P=$TMP/prefix
