@@ -328,7 +328,7 @@ int confdir_sync(int dirfd)
 	return fsync(dirfd) < 0 ? -errno : 0;
 }
 
-int confdir_restore(int dirfd, const char *name)
+int confdir_restore(int dirfd, const char *name, const struct stat *expect)
 {
 	struct stat bst, cst;
 	char bak[NAME_MAX + 1];
@@ -343,6 +343,11 @@ int confdir_restore(int dirfd, const char *name)
 		return errno == ENOENT ? -ESTALE : -errno;
 	if (!S_ISREG(bst.st_mode) || !S_ISREG(cst.st_mode))
 		return -ENODEV;
+	if (expect && (cst.st_dev != expect->st_dev || cst.st_ino != expect->st_ino ||
+		       cst.st_size != expect->st_size ||
+		       cst.st_mtim.tv_sec != expect->st_mtim.tv_sec ||
+		       cst.st_mtim.tv_nsec != expect->st_mtim.tv_nsec))
+		return -EAGAIN;
 	if (renameat(dirfd, bak, dirfd, name) < 0)
 		return -errno;
 	/* rename(2) does nothing when both names are links to one file, which is the case when

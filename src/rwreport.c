@@ -5,9 +5,10 @@
 #include <stdint.h>
 #include <string.h>
 
-static const char *const json_results[2][RW_NRESULTS] = {
+static const char *const json_results[3][RW_NRESULTS] = {
     {"changed", "unchanged", "skipped", "failed"},
     {"restored", "unchanged", "skipped", "failed"},
+    {"removed", "unchanged", "skipped", "failed"},
 };
 
 /* Length of the valid UTF-8 sequence at @s, 0 if invalid (overlong, surrogate, > U+10FFFF). */
@@ -90,7 +91,9 @@ void rwreport_begin(struct rwreport *rep, FILE *out, bool json, const char *comm
 	    .out = out,
 	    .json = json,
 	    .dry_run = dry_run,
-	    .rollback = !strcmp(command, "rollback"),
+	    .rollback = !strcmp(command, "rollback") ? 1
+			: !strcmp(command, "prune")  ? 2
+						     : 0,
 	    .dir = dir,
 	};
 	if (!json)
@@ -144,7 +147,9 @@ static const char *human_result(const struct rwreport *rep, enum rw_result r)
 {
 	switch (r) {
 	case RW_CHANGED:
-		return rep->rollback ? "restored" : rep->dry_run ? "would change" : "changed";
+		if (rep->rollback)
+			return json_results[rep->rollback][RW_CHANGED];
+		return rep->dry_run ? "would change" : "changed";
 	case RW_UNCHANGED:
 		return "already fine";
 	case RW_SKIPPED:

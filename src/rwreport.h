@@ -34,14 +34,14 @@ struct rwreport {
 	FILE *out;
 	bool json;
 	bool dry_run;
-	bool rollback;
+	int rollback;	 /* 0 rewrite, 1 rollback, 2 rollback --prune ("prune") */
 	const char *dir; /* the config dir as shown to humans */
 	size_t nnotes;
 	size_t nfiles;
 	size_t counts[RW_NRESULTS];
 };
 
-/* Start the report of @command ("rewrite" or "rollback") on @dir. @kv: NULL-terminated
+/* Start the report of @command ("rewrite", "rollback" or "prune") on @dir. @kv: NULL-terminated
  * key/value string pairs for the JSON header (mode, vendor feature …), NULL values left out. */
 void rwreport_begin(struct rwreport *rep, FILE *out, bool json, const char *command,
 		    const char *dir, bool dry_run, const char *const *kv);
