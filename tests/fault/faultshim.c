@@ -182,6 +182,14 @@ int fsetxattr(int fd, const char *name, const void *v, size_t n, int flags)
 	return real(fd, name, v, n, flags);
 }
 
+int fremovexattr(int fd, const char *name)
+{
+	REAL(int, "fremovexattr", int, const char *);
+	if (hit("xattr"))
+		return -1;
+	return real(fd, name);
+}
+
 static int denied(const char *path)
 {
 	const char *deny = getenv("NESTVIRT_FAULT_DENY"), *base = strrchr(path, '/');
