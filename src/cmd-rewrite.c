@@ -206,6 +206,10 @@ static void add_warnings(const struct run *run, const char *domain, struct rwfil
 #define BATCH_FILES 64
 #define BATCH_BYTES (4u << 20) /* keeps memory flat even for files near the size cap */
 
+#define LOCK_LOST                                                                                  \
+	"a libvirt daemon's pid file was replaced during the run (is a daemon starting?), "        \
+	"left unchanged"
+
 /* One file of a batch, with the storage its report points into. */
 struct item {
 	struct rwfile rf;
@@ -298,11 +302,14 @@ static void leftover_warning(struct item *it, const struct commit_file *c)
 /* Commit what the batch changed, report every file of it, free it. */
 static void flush(struct run *run, struct batch *b)
 {
+	bool held = rwcli_locks_valid(&run->locks);
 	size_t n = 0;
 
 	for (size_t i = 0; i < b->n; i++) {
 		struct item *it = &b->items[i];
 
+		if (it->write && !held)
+			fail(it, "%s", LOCK_LOST);
 		if (it->write)
 			b->commit[n++] = (struct commit_file){.name = it->rf.name,
 							      .f = &it->f,
@@ -442,7 +449,7 @@ static int prepare_request(const struct opts *o, int rootfd, struct run *run, st
 
 int rewrite_main(int argc, char **argv)
 {
-	struct run run = {.rootfd = -1, .dirfd = -1, .locks = {.fds = {-1, -1, -1}}};
+	struct run run = {.rootfd = -1, .dirfd = -1, .locks = RWCLI_LOCKS_INIT};
 	struct cpuspec *spec = NULL;
 	struct cpumap *map = NULL;
 	int status = 2, r;

@@ -36,6 +36,7 @@ static const char rollback_usage[] =
 
 struct run {
 	const struct opts *o;
+	const struct rwcli_locks *locks;
 	int dirfd;
 	char dir[PATH_MAX];
 	struct rwreport rep;
@@ -146,6 +147,10 @@ static void rollback_one(struct run *run, const char *backup)
 	if (!confdir_selected(domain, run->o->include, run->o->ninclude, NULL, 0)) {
 		rf.result = RW_SKIPPED;
 		rf.reason = "not selected by --domain";
+	} else if (!rwcli_locks_valid(run->locks)) {
+		rf.result = RW_FAILED;
+		rf.reason = "a libvirt daemon's pid file was replaced during the run (is a daemon "
+			    "starting?), left unchanged";
 	} else if (run->o->prune) {
 		prune_one(run, backup, &rf, reason, sizeof(reason));
 	} else {
@@ -177,8 +182,8 @@ static int rollback_dir(struct run *run)
 
 int rollback_main(int argc, char **argv)
 {
-	struct run run = {.dirfd = -1};
-	struct rwcli_locks locks = {.fds = {-1, -1, -1}};
+	struct rwcli_locks locks = RWCLI_LOCKS_INIT;
+	struct run run = {.dirfd = -1, .locks = &locks};
 	int rootfd = -1, status, r;
 	struct opts o;
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "confdir.h"
@@ -260,30 +261,71 @@ static int take_run_lock(const struct opts *o, int rootfd, const char *command, 
 	return rwcli_refuse(o, command, "%s: cannot take the lock: %s", path, strerror(-r));
 }
 
+/* Hold the daemons' pid files. Returns 0 to go on, 2 (reported) to refuse. */
+static int hold_daemons(const struct opts *o, const char *command, int rootfd, int dirfd,
+			struct rwcli_locks *l)
+{
+	char path[PATH_MAX], rel[128] = "";
+	struct daemon_running who;
+	uid_t session = (uid_t)-1;
+	struct stat st;
+	int r;
+
+	if (o->config_dir && fstat(dirfd, &st) == 0)
+		session = st.st_uid;
+	r = daemon_hold_all(rootfd, session, &l->hold, &who, rel, sizeof(rel));
+	if (r == 0)
+		return 0;
+	rwcli_join_path(path, sizeof(path), o->root, rel);
+	if (r > 0 && o->force) {
+		log_warning("%s is running (pid %d holds the lock on its pid file %s); going on "
+			    "(--force): edits may be overwritten",
+			    who.name, (int)who.pid, path);
+		return 0;
+	}
+	if (r > 0)
+		return rwcli_refuse(
+		    o, command,
+		    "%s is running (pid %d holds the lock on its pid file %s): stop "
+		    "it first, or use --force",
+		    who.name, (int)who.pid, path);
+	if (o->force) {
+		log_warning_errno(r, "%s: cannot lock the pid file of %s: %m; going on (--force)",
+				  path, who.name);
+		return 0;
+	}
+	return rwcli_refuse(o, command,
+			    "cannot tell whether %s is running (%s: %s): use --force if it is not",
+			    who.name, path, strerror(-r));
+}
+
 int rwcli_lock(const struct opts *o, const char *command, int rootfd, int dirfd,
 	       struct rwcli_locks *l)
 {
 	int r;
 
-	*l = (struct rwcli_locks){.fds = {-1, -1, -1}, .dirfd = dirfd};
-	r = check_daemon(o, rootfd, command);
-	if (r == 0 && !o->dry_run)
-		r = take_run_lock(o, rootfd, command, &l->fds[0]);
+	*l = (struct rwcli_locks)RWCLI_LOCKS_INIT;
+	l->rootfd = rootfd;
+	if (o->dry_run)
+		return check_daemon(o, rootfd, command);
+	r = take_run_lock(o, rootfd, command, &l->runlock);
+	if (r == 0)
+		r = hold_daemons(o, command, rootfd, dirfd, l);
 	return r;
 }
 
-int rwcli_check_locks(const struct rwcli_locks *l)
+bool rwcli_locks_valid(const struct rwcli_locks *l)
 {
-	(void)l;
-	return 0;
+	return l->rootfd < 0 || daemon_hold_valid(l->rootfd, &l->hold);
 }
 
 void rwcli_unlock(struct rwcli_locks *l)
 {
-	for (size_t i = 0; i < sizeof(l->fds) / sizeof(l->fds[0]); i++)
-		if (l->fds[i] >= 0)
-			close(l->fds[i]);
-	l->fds[0] = l->fds[1] = l->fds[2] = -1;
+	if (l->rootfd >= 0)
+		daemon_release(l->rootfd, &l->hold);
+	if (l->runlock >= 0)
+		close(l->runlock);
+	l->runlock = -1;
 }
 
 int rwcli_report_empty(const struct opts *o, const char *command, const char *dir)

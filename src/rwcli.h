@@ -7,6 +7,7 @@
 #include <getopt.h>
 
 #include "confdir.h"
+#include "daemon.h"
 #include "rwreport.h"
 
 /*
@@ -77,18 +78,26 @@ int rwcli_open_root(const struct opts *o, const char *command, int *ret_fd);
 int rwcli_open_config_dir(const struct opts *o, const char *command, int rootfd, char *disp,
 			  size_t size, int *ret_fd);
 
-/* The run's guards, held until rwcli_unlock: the pid-file locks of the libvirt daemons (so
- * that none can start during the run) and nestvirt's own run lock. Returns 0 to go on, 2
- * refused (reported). A dry run takes no lock and only warns about a running daemon. */
+/* The run's guards, held until rwcli_unlock: nestvirt's own run lock, then the pid-file
+ * locks of the libvirt daemons (daemon.h), so that none can start during the run; for a
+ * --config-dir owned by another user than root also that user's session daemons'. Returns 0
+ * to go on, 2 refused (reported). A dry run takes no lock and only warns about a running
+ * daemon; --force goes on past a running daemon with a warning. */
 struct rwcli_locks {
-	int fds[3];
-	int dirfd; /* the config dir, for a session-mode lock */
+	int runlock;
+	int rootfd;
+	struct daemon_hold hold;
 };
 int rwcli_lock(const struct opts *o, const char *command, int rootfd, int dirfd,
 	       struct rwcli_locks *l);
-/* Still ours: the daemons' pid-file locks are held (a re-check before each batch). */
-int rwcli_check_locks(const struct rwcli_locks *l);
+/* Still ours: the daemons' pid files are still the files we lock (a re-check before each
+ * batch). False means a daemon may be starting: write nothing more. */
+bool rwcli_locks_valid(const struct rwcli_locks *l);
 void rwcli_unlock(struct rwcli_locks *l);
+#define RWCLI_LOCKS_INIT                                                                           \
+	{                                                                                          \
+		.runlock = -1, .rootfd = -1                                                        \
+	}
 
 /* Print the whole report of a run with nothing to do (the default config dir is missing). */
 int rwcli_report_empty(const struct opts *o, const char *command, const char *dir);
