@@ -82,8 +82,8 @@ static const struct {
 static int pick_mode(const struct opts *o, enum domxml_mode *mode)
 {
 	if (o->cpu && o->mode)
-		return rwcli_usage_error(rewrite_usage, "%s",
-					 "--mode and --cpu exclude each other");
+		return rwcli_usage_refuse(o, "rewrite", rewrite_usage, "%s",
+					  "--mode and --cpu exclude each other");
 	if (o->cpu) {
 		*mode = DOMXML_MODE_SPEC;
 		return 0;
@@ -96,9 +96,9 @@ static int pick_mode(const struct opts *o, enum domxml_mode *mode)
 			*mode = modes[i].mode;
 			return 0;
 		}
-	return rwcli_usage_error(
-	    rewrite_usage, "unknown --mode '%s' (feature, host-passthrough, host-model or disable)",
-	    o->mode);
+	return rwcli_usage_refuse(
+	    o, "rewrite", rewrite_usage,
+	    "unknown --mode '%s' (feature, host-passthrough, host-model or disable)", o->mode);
 }
 
 static const char *mode_name(enum domxml_mode mode)
@@ -166,11 +166,23 @@ static const char *vendor_feature(const struct opts *o, int rootfd, char *why, s
 	return kvm_module_flag(cpu.module);
 }
 
+/* The diff label "a/NAME": a name with control characters, a backslash or a double quote is
+ * C-quoted as git quotes it ("a/x\ny"), which GNU patch reads back. */
+static void diff_label(char *buf, size_t size, char side, const char *name)
+{
+	char esc[4 * NAME_MAX + 1];
+
+	if (rwreport_escape(name, true, esc, sizeof(esc)))
+		snprintf(buf, size, "\"%c/%s\"", side, esc);
+	else
+		snprintf(buf, size, "%c/%s", side, name);
+}
+
 /* The diff of a dry run, as text. */
 static char *make_diff(const char *name, const struct confdir_file *f,
 		       const struct domxml_result *res)
 {
-	char alabel[NAME_MAX + 3], blabel[NAME_MAX + 3];
+	char alabel[4 * NAME_MAX + 8], blabel[4 * NAME_MAX + 8];
 	char *text = NULL;
 	size_t len = 0;
 	FILE *m;
@@ -179,8 +191,8 @@ static char *make_diff(const char *name, const struct confdir_file *f,
 	m = open_memstream(&text, &len);
 	if (!m)
 		return NULL;
-	snprintf(alabel, sizeof(alabel), "a/%s", name);
-	snprintf(blabel, sizeof(blabel), "b/%s", name);
+	diff_label(alabel, sizeof(alabel), 'a', name);
+	diff_label(blabel, sizeof(blabel), 'b', name);
 	r = udiff_write(m, alabel, f->buf, f->len, blabel, res->out, res->out_len);
 	if (fclose(m) != 0 || r < 0) {
 		free(text);
@@ -241,11 +253,39 @@ static void fail(struct item *it, const char *fmt, ...)
 	it->write = false;
 }
 
+/* The names a real run makes beside NAME.xml must fit the filesystem's NAME_MAX: the backup
+ * NAME.xml.nestvirt-orig and the temporary .NAME.xml.XXXXXX. Checked when the edit is known,
+ * so that a dry run says what the real run will. */
+static bool names_too_long(struct run *run, struct item *it)
+{
+	long max = fpathconf(run->dirfd, _PC_NAME_MAX);
+	size_t n = strlen(it->rf.name);
+
+	if (max <= 0)
+		max = NAME_MAX;
+	if (!run->o->no_backup && n + strlen(CONFDIR_BACKUP_SUFFIX) > (size_t)max) {
+		fail(it,
+		     "the name is too long for its backup %s%s (over %ld bytes), left unchanged",
+		     it->rf.name, CONFDIR_BACKUP_SUFFIX, max);
+		return true;
+	}
+	if (n + 8 > (size_t)max) {
+		fail(it,
+		     "the name is too long for the temporary file of its replacement (over %ld "
+		     "bytes), left unchanged",
+		     max);
+		return true;
+	}
+	return false;
+}
+
 static void set_result(struct run *run, struct item *it)
 {
 	it->rf.reason = it->res.reason;
 	switch (it->res.status) {
 	case DOMXML_CHANGED:
+		if (names_too_long(run, it))
+			break;
 		it->rf.result = RW_CHANGED;
 		add_warnings(run, it->domain, &it->rf);
 		if (run->o->dry_run)
@@ -359,14 +399,14 @@ static int rewrite_files(struct run *run, char *const *names, size_t n)
 	return 0;
 }
 
-static int load_spec(const char *text, struct cpuspec **ret)
+static int load_spec(const struct opts *o, const char *text, struct cpuspec **ret)
 {
 	char err[256];
 	int r;
 
 	r = cpuspec_parse(text, ret, err, sizeof(err));
 	if (r < 0)
-		return rwcli_usage_error(rewrite_usage, "--cpu: %s", err);
+		return rwcli_usage_refuse(o, "rewrite", rewrite_usage, "--cpu: %s", err);
 	return 0;
 }
 
@@ -399,10 +439,8 @@ static int rewrite_dir(struct run *run)
 	int r, status;
 
 	r = confdir_list(run->dirfd, &list);
-	if (r < 0) {
-		log_error("%s: cannot list: %s", run->dir, strerror(-r));
-		return 2;
-	}
+	if (r < 0)
+		return rwcli_refuse(o, "rewrite", "%s: cannot list: %s", run->dir, strerror(-r));
 	rwreport_begin(&run->rep, stdout, o->json, "rewrite", run->dir, o->dry_run, kv);
 	if (!o->dry_run)
 		rwcli_remove_stale(run->dirfd, run->dir, &list, &run->rep);
@@ -420,13 +458,13 @@ static int prepare_request(const struct opts *o, int rootfd, struct run *run, st
 	int r;
 
 	if (o->vendor && strcmp(o->vendor, "intel") && strcmp(o->vendor, "amd"))
-		return rwcli_usage_error(rewrite_usage, "unknown --vendor '%s' (intel or amd)",
-					 o->vendor);
+		return rwcli_usage_refuse(o, "rewrite", rewrite_usage,
+					  "unknown --vendor '%s' (intel or amd)", o->vendor);
 	r = pick_mode(o, &run->req.mode);
 	if (r < 0)
 		return r;
 	if (o->cpu) {
-		r = load_spec(o->cpu, spec);
+		r = load_spec(o, o->cpu, spec);
 		if (r < 0)
 			return r;
 		run->req.spec = *spec;
@@ -434,16 +472,18 @@ static int prepare_request(const struct opts *o, int rootfd, struct run *run, st
 	run->req.override = o->override;
 	run->req.vendor_feature = vendor_feature(o, rootfd, why, sizeof(why));
 	if (!run->req.vendor_feature &&
-	    (run->req.mode == DOMXML_MODE_FEATURE || run->req.mode == DOMXML_MODE_DISABLE))
-		return log_error_errno(EINVAL, "%s: give --vendor intel or --vendor amd", why);
+	    (run->req.mode == DOMXML_MODE_FEATURE || run->req.mode == DOMXML_MODE_DISABLE)) {
+		rwcli_refuse(o, "rewrite", "%s: give --vendor intel or --vendor amd", why);
+		return -EINVAL;
+	}
 	*map = load_map(rootfd, o->cpu != NULL);
 	run->req.map = *map;
 	/* One clear error before any file is touched, not the same failure for every domain. */
-	if (domxml_check_names(&run->req, why, sizeof(why)) < 0)
-		return log_error_errno(EINVAL,
-				       "--cpu: %s ('nestvirt cpu-models %s' lists the "
-				       "models)",
-				       why, GUEST_ARCH);
+	if (domxml_check_names(&run->req, why, sizeof(why)) < 0) {
+		rwcli_refuse(o, "rewrite", "--cpu: %s ('nestvirt cpu-models %s' lists the models)",
+			     why, GUEST_ARCH);
+		return -EINVAL;
+	}
 	return 0;
 }
 

@@ -189,8 +189,8 @@ int rollback_main(int argc, char **argv)
 
 	r = rwcli_parse(argc, argv, rollback_options, rollback_usage, "rollback", &o);
 	if (r == 0 && o.prune && o.discard_later_edits)
-		r = rwcli_usage_error(rollback_usage, "%s",
-				      "--prune and --discard-later-edits exclude each other");
+		r = rwcli_usage_refuse(&o, "rollback", rollback_usage, "%s",
+				       "--prune and --discard-later-edits exclude each other");
 	if (r != 0) {
 		status = r > 0 ? 0 : 2;
 		goto out;

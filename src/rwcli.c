@@ -41,16 +41,6 @@ static int vusage_error(const struct opts *o, const char *command, const char *u
 	return -EINVAL;
 }
 
-int rwcli_usage_error(const char *usage, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vusage_error(NULL, NULL, usage, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 static int parse_error(const struct opts *o, const char *command, const char *usage,
 		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int parse_error(const struct opts *o, const char *command, const char *usage,
@@ -114,6 +104,17 @@ static int set_opt(struct opts *o, int c)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int rwcli_usage_refuse(const struct opts *o, const char *command, const char *usage,
+		       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vusage_error(o, command, usage, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
 }
 
 /* --json anywhere on the line decides the form of a usage error too. */
@@ -197,7 +198,14 @@ int rwcli_open_config_dir(const struct opts *o, const char *command, int rootfd,
 
 	if (o->config_dir) {
 		snprintf(disp, size, "%s", o->config_dir);
-		*ret_fd = open(o->config_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		/* As named, but not through a symlink as its last component: the dir that
+		 * is replaced in must be the one the admin named, not where a link points. */
+		*ret_fd = open(o->config_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (*ret_fd < 0 && errno == ELOOP)
+			return rwcli_refuse(o, command,
+					    "%s: the config directory is a symbolic link: give the "
+					    "directory itself",
+					    disp);
 		if (*ret_fd < 0)
 			return rwcli_refuse(o, command, "%s: cannot open the config directory: %s",
 					    disp, strerror(errno));

@@ -51,10 +51,10 @@ enum {
 	OPT_HELP,
 };
 
-/* Print "nestvirt: MESSAGE" and @usage to stderr; under --json (@json) also the JSON refusal
- * of @command on stdout. Returns -EINVAL. */
-int rwcli_usage_error(const char *usage, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* A usage error found after parsing: "nestvirt: MESSAGE" and @usage to stderr, and under
+ * --json the JSON refusal of @command on stdout. Returns -EINVAL. */
+int rwcli_usage_refuse(const struct opts *o, const char *command, const char *usage,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Parse @argv into @o. Returns 1 after --help, 0 to go on, -EINVAL on a usage error (reported,
  * as a JSON refusal too when --json came before it). @command names the JSON refusal. */

@@ -122,6 +122,64 @@ static void open_files(struct rwreport *rep)
 		fputs("],\n  \"files\": [", rep->out);
 }
 
+/* The C escape of byte @c, or NULL when it stands for itself. @name: also the backslash
+ * and the double quote, so that an escaped name reads back unambiguously. */
+static const char *c_escape(unsigned char c, bool name, char buf[5])
+{
+	switch (c) {
+	case '\n':
+		return "\\n";
+	case '\t':
+		return "\\t";
+	case '\r':
+		return "\\r";
+	case '\\':
+		return name ? "\\\\" : NULL;
+	case '"':
+		return name ? "\\\"" : NULL;
+	}
+	if (c < 0x20 || c == 0x7f) {
+		snprintf(buf, 5, "\\%03o", c);
+		return buf;
+	}
+	return NULL;
+}
+
+bool rwreport_escape(const char *s, bool name, char *buf, size_t size)
+{
+	bool escaped = false;
+	size_t k = 0;
+
+	for (; *s; s++) {
+		char tmp[5];
+		const char *e = c_escape(*s, name, tmp);
+		size_t n = e ? strlen(e) : 1;
+
+		escaped |= e != NULL;
+		if (k + n >= size)
+			break;
+		memcpy(buf + k, e ? e : s, n);
+		k += n;
+	}
+	if (size)
+		buf[k] = '\0';
+	return escaped;
+}
+
+/* @s on one line of the human report: a control character in it cannot start a new line. */
+static void put_line_part(FILE *out, const char *s, bool name)
+{
+	for (; *s; s++) {
+		char tmp[5];
+		const char *e = c_escape(*s, name, tmp);
+
+		if (e)
+			fputs(e, out);
+		else
+			fputc(*s, out);
+	}
+}
+
 void rwreport_note(struct rwreport *rep, const char *fmt, ...)
 {
 	char line[1024];
@@ -131,7 +189,8 @@ void rwreport_note(struct rwreport *rep, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	if (!rep->json) {
-		fprintf(rep->out, "%s\n", line);
+		put_line_part(rep->out, line, false);
+		fputc('\n', rep->out);
 		return;
 	}
 	/* The "notes" list is closed by the first file: later notes go to stderr. */
@@ -159,18 +218,35 @@ static const char *human_result(const struct rwreport *rep, enum rw_result r)
 	}
 }
 
+static void put_path(FILE *out, const struct rwreport *rep, const char *name)
+{
+	put_line_part(out, rep->dir, true);
+	fputc('/', out);
+	put_line_part(out, name, true);
+}
+
 static void human_file(struct rwreport *rep, const struct rwfile *f)
 {
 	FILE *out = rep->out;
 
-	fprintf(out, "%s/%s: %s", rep->dir, f->name, human_result(rep, f->result));
-	if (f->reason)
-		fprintf(out, ": %s", f->reason);
-	if (f->backup)
-		fprintf(out, " (original kept as %s)", f->backup);
+	put_path(out, rep, f->name);
+	fprintf(out, ": %s", human_result(rep, f->result));
+	if (f->reason) {
+		fputs(": ", out);
+		put_line_part(out, f->reason, false);
+	}
+	if (f->backup) {
+		fputs(" (original kept as ", out);
+		put_line_part(out, f->backup, true);
+		fputc(')', out);
+	}
 	fputc('\n', out);
-	for (size_t i = 0; i < f->nwarnings; i++)
-		fprintf(out, "%s/%s: warning: %s\n", rep->dir, f->name, f->warnings[i]);
+	for (size_t i = 0; i < f->nwarnings; i++) {
+		put_path(out, rep, f->name);
+		fputs(": warning: ", out);
+		put_line_part(out, f->warnings[i], false);
+		fputc('\n', out);
+	}
 	if (f->diff)
 		fputs(f->diff, out);
 }
@@ -230,8 +306,9 @@ int rwreport_end(struct rwreport *rep)
 	FILE *out = rep->out;
 
 	if (!rep->json) {
-		fprintf(out, "%s: %zu file%s: %zu %s, %zu already fine, %zu skipped, %zu failed\n",
-			rep->dir, rep->nfiles, rep->nfiles == 1 ? "" : "s", count(rep, RW_CHANGED),
+		put_line_part(out, rep->dir, true);
+		fprintf(out, ": %zu file%s: %zu %s, %zu already fine, %zu skipped, %zu failed\n",
+			rep->nfiles, rep->nfiles == 1 ? "" : "s", count(rep, RW_CHANGED),
 			human_result(rep, RW_CHANGED), count(rep, RW_UNCHANGED),
 			count(rep, RW_SKIPPED), count(rep, RW_FAILED));
 		fflush(out);

@@ -59,5 +59,10 @@ int rwreport_end(struct rwreport *rep);
 /* The whole report of a run that refused to start (daemon up, lock held): exit status 2. */
 int rwreport_refused(FILE *out, bool json, const char *command, const char *reason);
 
+/* @s with control characters as C escapes (\n, \t, \ooo) into @buf (@size bytes, cut if
+ * longer); with @name also backslash and double quote. True if anything was escaped. The
+ * human report writes every name, reason and note this way: one file, one line. */
+bool rwreport_escape(const char *s, bool name, char *buf, size_t size);
+
 /* Write @s as a JSON string (quoted, escaped; invalid UTF-8 becomes U+FFFD). */
 void json_write_string(FILE *out, const char *s);
