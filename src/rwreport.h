@@ -63,6 +63,3 @@ int rwreport_refused(FILE *out, bool json, const char *command, const char *reas
  * longer); with @name also backslash and double quote. True if anything was escaped. The
  * human report writes every name, reason and note this way: one file, one line. */
 bool rwreport_escape(const char *s, bool name, char *buf, size_t size);
-
-/* Write @s as a JSON string (quoted, escaped; invalid UTF-8 becomes U+FFFD). */
-void json_write_string(FILE *out, const char *s);
