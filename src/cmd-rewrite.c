@@ -24,6 +24,7 @@
 #include "hostcpu.h"
 #include "log.h"
 #include "rwcli.h"
+#include "rwrecord.h"
 #include "rwreport.h"
 #include "udiff.h"
 
@@ -57,6 +58,7 @@ static const struct option rewrite_options[] = {
     {"force", no_argument, NULL, OPT_FORCE},
     {"no-backup", no_argument, NULL, OPT_NO_BACKUP},
     {"json", no_argument, NULL, OPT_JSON},
+    {"skip-foreign", no_argument, NULL, OPT_SKIP_FOREIGN},
     {"help", no_argument, NULL, OPT_HELP},
     {0},
 };
@@ -66,6 +68,7 @@ static const char rewrite_usage[] =
     "                        [--mode feature|host-passthrough|host-model|disable] [--cpu SPEC]\n"
     "                        [--vendor intel|amd] [--domain GLOB]... [--exclude GLOB]...\n"
     "                        [--dry-run] [--override] [--force] [--no-backup] [--json]\n"
+    "                        [--skip-foreign]\n"
     "Edit libvirt's stored domain files (default /etc/libvirt/qemu/*.xml) so that KVM guests\n"
     "see the host's virtualization extension (vmx/svm). libvirtd must be stopped.\n";
 
@@ -304,6 +307,27 @@ static void set_result(struct run *run, struct item *it)
 	}
 }
 
+/* --skip-foreign: what is not a domain definition is skipped, with @why. */
+static void skip_foreign(struct item *it, const char *why)
+{
+	snprintf(it->reason, sizeof(it->reason), "not a domain definition: %s", why);
+	it->rf.result = RW_SKIPPED;
+	it->rf.reason = it->reason;
+}
+
+/* A well-formed document whose root is not <domain> (a network definition …). A domain file
+ * that does not parse is not foreign: it is a broken guest and stays a failure. */
+static bool is_foreign(const struct item *it, char *why, size_t size)
+{
+	char root[64];
+
+	if (rwrecord_root_element(it->f.buf, it->f.len, root, sizeof(root)) < 0 ||
+	    !strcmp(root, "domain"))
+		return false;
+	snprintf(why, size, "the root element is <%s>", root);
+	return true;
+}
+
 /* Select, read and edit file @name into @it; nothing is written yet. */
 static void prepare(struct run *run, const char *name, struct item *it)
 {
@@ -321,12 +345,20 @@ static void prepare(struct run *run, const char *name, struct item *it)
 	}
 	r = confdir_read(run->dirfd, name, CONFDIR_MAX_FILE, &it->f);
 	if (r < 0) {
-		fail(it, "%s, left unchanged", confdir_strerror(r, &it->f, buf, sizeof(buf)));
+		const char *why = confdir_strerror(r, &it->f, buf, sizeof(buf));
+
+		if (run->o->skip_foreign && (r == -ELOOP || r == -EISDIR || r == -ENODEV))
+			skip_foreign(it, why);
+		else
+			fail(it, "%s, left unchanged", why);
 		return;
 	}
 	r = domxml_apply(it->f.buf, it->f.len, &run->req, &it->res);
 	if (r < 0)
 		fail(it, "cannot edit: %s, left unchanged", strerror(-r));
+	else if (it->res.status == DOMXML_INVALID && run->o->skip_foreign &&
+		 is_foreign(it, buf, sizeof(buf)))
+		skip_foreign(it, buf);
 	else
 		set_result(run, it);
 }

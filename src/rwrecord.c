@@ -81,6 +81,25 @@ int rwrecord_domain_uuid(const char *buf, size_t len, char uuid[64])
 	return r;
 }
 
+int rwrecord_root_element(const char *buf, size_t len, char *name, size_t size)
+{
+	xmlDocPtr doc;
+	xmlNodePtr root;
+	int r = -EINVAL;
+
+	doc = xmlReadMemory(buf, (int)len, NULL, NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc)
+		return -EINVAL;
+	root = xmlDocGetRootElement(doc);
+	if (root) {
+		snprintf(name, size, "%s", (const char *)root->name);
+		r = 0;
+	}
+	xmlFreeDoc(doc);
+	return r;
+}
+
 enum rwrecord_backup rwrecord_judge_backup(int dirfd, const char *bak, const struct confdir_file *f)
 {
 	char ubak[64], ucur[64];

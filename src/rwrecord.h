@@ -27,6 +27,10 @@ int rwrecord_matches(const struct confdir_file *f);
 /* The <uuid> of domain document @buf into @uuid (lowercase); -EINVAL if it has none. */
 int rwrecord_domain_uuid(const char *buf, size_t len, char uuid[64]);
 
+/* The root element's name of well-formed document @buf into @name; -EINVAL if it is not
+ * well-formed. Tells a foreign document (<network>) from a broken domain file. */
+int rwrecord_root_element(const char *buf, size_t len, char *name, size_t size);
+
 /* What an existing "NAME.xml.nestvirt-orig" is, judged against the file read as @f. */
 enum rwrecord_backup {
 	RWRECORD_BACKUP_KEEP,	      /* the original of the file as nestvirt left it: keep it */
