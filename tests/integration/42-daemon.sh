@@ -36,7 +36,6 @@ stopped() {
 }
 
 R=$T/root
-Q=$R/etc/libvirt/qemu
 make_clean_tree "$R"
 # Stop the run at its first rename, in the middle of replacing files.
 NESTVIRT_FAULT_OPS=rename NESTVIRT_FAULT_STOP_AT=1 LD_PRELOAD=$SHIM \
