@@ -451,8 +451,8 @@ static struct cpumap *load_map(int rootfd, bool needed)
 
 	r = cpumap_load_root(rootfd, GUEST_ARCH, &map);
 	if (r < 0 && needed)
-		log_warning("cannot read libvirt's CPU map (%s): --cpu names are not checked",
-			    strerror(-r));
+		log_warning_errno(
+		    r, "cannot read libvirt's CPU map (%m): --cpu names are not checked");
 	return r < 0 ? NULL : map;
 }
 
@@ -472,7 +472,7 @@ static int rewrite_dir(struct run *run)
 
 	r = confdir_list(run->dirfd, &list);
 	if (r < 0)
-		return rwcli_refuse(o, "rewrite", "%s: cannot list: %s", run->dir, strerror(-r));
+		return rwcli_refuse_errno(o, "rewrite", r, "%s: cannot list: %m", run->dir);
 	rwreport_begin(&run->rep, stdout, o->json, "rewrite", run->dir, o->dry_run, kv);
 	if (!o->dry_run)
 		rwcli_remove_stale(run->dirfd, run->dir, &list, &run->rep);

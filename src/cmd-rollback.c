@@ -166,8 +166,7 @@ static int rollback_dir(struct run *run)
 
 	r = confdir_list(run->dirfd, &list);
 	if (r < 0)
-		return rwcli_refuse(run->o, "rollback", "%s: cannot list: %s", run->dir,
-				    strerror(-r));
+		return rwcli_refuse_errno(run->o, "rollback", r, "%s: cannot list: %m", run->dir);
 	rwreport_begin(&run->rep, stdout, run->o->json, run->o->prune ? "prune" : "rollback",
 		       run->dir, false, NULL);
 	rwcli_remove_stale(run->dirfd, run->dir, &list, &run->rep);

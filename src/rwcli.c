@@ -170,24 +170,47 @@ int rwcli_join_path(char *buf, size_t size, const char *root, const char *rel)
 	return 0;
 }
 
-int rwcli_refuse(const struct opts *o, const char *command, const char *fmt, ...)
+static int vrefuse(const struct opts *o, const char *command, int err, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static int vrefuse(const struct opts *o, const char *command, int err, const char *fmt, va_list ap)
 {
 	char msg[PATH_MAX + 512];
-	va_list ap;
 
-	va_start(ap, fmt);
+	/* glibc's printf formats %m from errno: the same text log_*_errno gives. */
+	errno = err < 0 ? -err : err;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	log_error("%s", msg);
 	return rwreport_refused(stdout, o->json, command, msg);
+}
+
+int rwcli_refuse(const struct opts *o, const char *command, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vrefuse(o, command, 0, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int rwcli_refuse_errno(const struct opts *o, const char *command, int err, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vrefuse(o, command, err, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 int rwcli_open_root(const struct opts *o, const char *command, int *ret_fd)
 {
 	*ret_fd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (*ret_fd < 0)
-		return rwcli_refuse(o, command, "%s: cannot open the root directory: %s", o->root,
-				    strerror(errno));
+		return rwcli_refuse_errno(o, command, errno,
+					  "%s: cannot open the root directory: %m", o->root);
 	return 0;
 }
 
@@ -207,8 +230,8 @@ int rwcli_open_config_dir(const struct opts *o, const char *command, int rootfd,
 					    "directory itself",
 					    disp);
 		if (*ret_fd < 0)
-			return rwcli_refuse(o, command, "%s: cannot open the config directory: %s",
-					    disp, strerror(errno));
+			return rwcli_refuse_errno(o, command, errno,
+						  "%s: cannot open the config directory: %m", disp);
 		return 0;
 	}
 	r = rwcli_join_path(disp, size, o->root, RWCLI_DEFAULT_CONFIG_DIR);
@@ -218,8 +241,8 @@ int rwcli_open_config_dir(const struct opts *o, const char *command, int rootfd,
 	if (r == -ENOENT)
 		return 1;
 	if (r < 0)
-		return rwcli_refuse(o, command, "%s: cannot open the config directory: %s", disp,
-				    strerror(-r));
+		return rwcli_refuse_errno(o, command, r, "%s: cannot open the config directory: %m",
+					  disp);
 	return 0;
 }
 
@@ -266,7 +289,7 @@ static int take_run_lock(const struct opts *o, int rootfd, const char *command, 
 		return rwcli_refuse(
 		    o, command, "another nestvirt rewrite or rollback is running (%s is locked)",
 		    path);
-	return rwcli_refuse(o, command, "%s: cannot take the lock: %s", path, strerror(-r));
+	return rwcli_refuse_errno(o, command, r, "%s: cannot take the lock: %m", path);
 }
 
 /* Hold the daemons' pid files. Returns 0 to go on, 2 (reported) to refuse. */
@@ -302,9 +325,9 @@ static int hold_daemons(const struct opts *o, const char *command, int rootfd, i
 				  path, who.name);
 		return 0;
 	}
-	return rwcli_refuse(o, command,
-			    "cannot tell whether %s is running (%s: %s): use --force if it is not",
-			    who.name, path, strerror(-r));
+	return rwcli_refuse_errno(
+	    o, command, r, "cannot tell whether %s is running (%s: %m): use --force if it is not",
+	    who.name, path);
 }
 
 int rwcli_lock(const struct opts *o, const char *command, int rootfd, int dirfd,

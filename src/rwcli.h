@@ -69,6 +69,10 @@ int rwcli_join_path(char *buf, size_t size, const char *root, const char *rel);
 int rwcli_refuse(const struct opts *o, const char *command, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The same with "%m" in @fmt formatting errno @err (positive or negative). */
+int rwcli_refuse_errno(const struct opts *o, const char *command, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Open --root. Returns 0, or 2 refused (reported). */
 int rwcli_open_root(const struct opts *o, const char *command, int *ret_fd);
 
