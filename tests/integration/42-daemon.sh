@@ -24,12 +24,12 @@ except OSError:
     sys.exit(1)' "$1"
 }
 
-# stopped PID: wait until PID is stopped (SIGSTOP from the shim).
+# stopped PID: wait until PID is stopped (SIGSTOP from the shim); 1 if it ended instead.
 stopped() {
 	while :; do
 		case $(ps -o stat= -p "$1") in
 		T*) return 0 ;;
-		"") return 1 ;;
+		"" | Z*) return 1 ;;
 		esac
 		sleep 0.02
 	done

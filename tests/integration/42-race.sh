@@ -9,7 +9,7 @@ set -u
 scratch
 
 COUNT=${NESTVIRT_RACE_FILES:-1000}
-ROUNDS=${NESTVIRT_RACE_ROUNDS:-3}
+ROUNDS=${NESTVIRT_RACE_ROUNDS:-2}
 Q=etc/libvirt/qemu
 mkdir -p "$T/orig/run"
 cpuinfo "$T/orig" intel
