@@ -12,7 +12,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-int fileio_read(int dirfd, const char *path, size_t cap, bool follow, char **ret_buf, size_t *ret_len)
+int fileio_read(int dirfd, const char *path, size_t cap, bool follow, char **ret_buf,
+		size_t *ret_len)
 {
 	size_t len = 0, size = 4096;
 	char *buf = NULL;
@@ -111,7 +112,8 @@ int fileio_open_dir(int dirfd, const char *path, bool create, int *ret_fd)
 			next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		}
 		if (next < 0) {
-			/* O_NOFOLLOW on a symlink gives ELOOP; report both cases as "not a directory". */
+			/* O_NOFOLLOW on a symlink gives ELOOP; report both cases as "not a
+			 * directory". */
 			r = errno == ELOOP ? -ENOTDIR : -errno;
 			goto fail;
 		}
@@ -186,7 +188,7 @@ int fileio_replace(int dirfd, const char *name, const void *data, size_t len, mo
 	return 0;
 }
 
-int fileio_opendir(int dirfd, DIR **ret)
+int fileio_dir_stream(int dirfd, DIR **ret)
 {
 	int fd;
 
@@ -209,7 +211,7 @@ int fileio_clean_stale(int dirfd, const char *name)
 	int removed = 0, r;
 	DIR *d;
 
-	r = fileio_opendir(dirfd, &d);
+	r = fileio_dir_stream(dirfd, &d);
 	if (r < 0)
 		return r;
 	while ((de = readdir(d))) {
@@ -230,7 +232,8 @@ static ssize_t get_xattr(int fd, const char *name, char **buf, size_t *size)
 		ssize_t n;
 		char *p;
 
-		/* With size 0 fgetxattr returns the length and writes nothing: ask with a buffer. */
+		/* With size 0 fgetxattr returns the length and writes nothing: ask with a buffer.
+		 */
 		if (*size > 0) {
 			n = fgetxattr(fd, name, *buf, *size);
 			if (n >= 0)
@@ -303,9 +306,48 @@ static int copy_xattrs(int from, int to)
 	return r;
 }
 
+/* Is @name in the NUL-separated @list of @n bytes? */
+static bool in_list(const char *list, ssize_t n, const char *name)
+{
+	for (const char *p = list; p < list + n; p += strlen(p) + 1)
+		if (!strcmp(p, name))
+			return true;
+	return false;
+}
+
+/* Remove from @to every xattr that @from lacks: what a new file inherits (an access ACL from
+ * the directory's default ACL) must not widen who can read it. */
+static int strip_xattrs(int from, int to)
+{
+	char *have = NULL, *want = NULL;
+	ssize_t nhave, nwant;
+	int r = 0;
+
+	nhave = list_xattrs(to, &have);
+	if (nhave <= 0)
+		return nhave;
+	nwant = list_xattrs(from, &want);
+	if (nwant < 0) {
+		free(have);
+		return nwant;
+	}
+	for (char *name = have; name < have + nhave; name += strlen(name) + 1) {
+		if (in_list(want, nwant, name))
+			continue;
+		if (fremovexattr(to, name) < 0 && errno != ENODATA) {
+			r = -errno;
+			break;
+		}
+	}
+	free(want);
+	free(have);
+	return r;
+}
+
 int fileio_copy_meta(int from, int to)
 {
 	struct stat st;
+	int r;
 
 	if (fstat(from, &st) < 0)
 		return -errno;
@@ -315,7 +357,13 @@ int fileio_copy_meta(int from, int to)
 	 * group bits fchmod writes into the ACL mask. */
 	if (fchmod(to, st.st_mode & 07777) < 0)
 		return -errno;
-	return copy_xattrs(from, to);
+	r = copy_xattrs(from, to);
+	if (r == 0)
+		r = strip_xattrs(from, to);
+	/* Without an access ACL the group bits are the mode's again, not an inherited mask. */
+	if (r == 0 && fchmod(to, st.st_mode & 07777) < 0)
+		r = -errno;
+	return r;
 }
 
 int fileio_temp_write_like(int dirfd, const char *name, const void *data, size_t len, int likefd,
