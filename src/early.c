@@ -138,34 +138,6 @@ static int open_own_dir(int rootfd, const char *path, int *ret)
 	return 0;
 }
 
-/* Is @n ".NAME.XXXXXX" with six lowercase hex digits, the temp names of fileio_replace? */
-static bool is_our_temp(const char *n, const char *name)
-{
-	size_t len = strlen(name);
-
-	if (n[0] != '.' || strncmp(n + 1, name, len) != 0 || n[len + 1] != '.')
-		return false;
-	n += len + 2;
-	for (int i = 0; i < 6; i++)
-		if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f')))
-			return false;
-	return n[6] == '\0';
-}
-
-/* Remove leftovers of an interrupted replace of @name, and nothing else. */
-static void clean_stale(int dfd, const char *name)
-{
-	struct dirent *de;
-	DIR *d;
-
-	if (fileio_opendir(dfd, &d) < 0)
-		return;
-	while ((de = readdir(d)))
-		if (is_our_temp(de->d_name, name) && unlinkat(dfd, de->d_name, 0) < 0)
-			log_warning_errno(errno, "Failed to remove stale %s: %m", de->d_name);
-	closedir(d);
-}
-
 /* Replace @name in @dfd with @text unless it holds exactly that already. */
 static int replace_if_changed(int dfd, const char *name, const char *text, size_t len)
 {
@@ -173,7 +145,8 @@ static int replace_if_changed(int dfd, const char *name, const char *text, size_
 	char *old;
 	bool same;
 
-	clean_stale(dfd, name);
+	/* Leftovers of a replace cut short by a crash; only names of our own temp pattern. */
+	fileio_clean_stale(dfd, name);
 	if (fileio_read(dfd, name, len + 1, false, &old, &old_len) == 0) {
 		same = old_len == len && !memcmp(old, text, len);
 		free(old);

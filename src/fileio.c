@@ -204,9 +204,22 @@ int fileio_dir_stream(int dirfd, DIR **ret)
 	return 0;
 }
 
-int fileio_clean_stale(int dirfd, const char *name)
+/* Is @entry ".NAME.XXXXXX" with six lowercase hex digits: a temp name open_temp made for @name? */
+static bool is_temp_of(const char *entry, const char *name)
 {
 	size_t n = strlen(name);
+
+	if (entry[0] != '.' || strncmp(entry + 1, name, n) != 0 || entry[n + 1] != '.')
+		return false;
+	entry += n + 2;
+	for (int i = 0; i < 6; i++)
+		if (!((entry[i] >= '0' && entry[i] <= '9') || (entry[i] >= 'a' && entry[i] <= 'f')))
+			return false;
+	return entry[6] == '\0';
+}
+
+int fileio_clean_stale(int dirfd, const char *name)
+{
 	struct dirent *de;
 	int removed = 0, r;
 	DIR *d;
@@ -214,13 +227,9 @@ int fileio_clean_stale(int dirfd, const char *name)
 	r = fileio_dir_stream(dirfd, &d);
 	if (r < 0)
 		return r;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] != '.' || strncmp(de->d_name + 1, name, n) != 0 ||
-		    de->d_name[n + 1] != '.' || de->d_name[n + 2] == '\0')
-			continue;
-		if (unlinkat(dirfd, de->d_name, 0) == 0)
+	while ((de = readdir(d)))
+		if (is_temp_of(de->d_name, name) && unlinkat(dirfd, de->d_name, 0) == 0)
 			removed++;
-	}
 	closedir(d);
 	return removed;
 }

@@ -27,7 +27,8 @@ int fileio_replace(int dirfd, const char *name, const void *data, size_t len, mo
 /* A directory stream over @dirfd's directory; @dirfd itself stays open and usable. */
 int fileio_dir_stream(int dirfd, DIR **ret);
 
-/* Remove ".NAME.*" leftovers of a replace that was interrupted (crash, power loss).
+/* Remove ".NAME.XXXXXX" leftovers (six lowercase hex digits: our temp names, nothing else) of a
+ * replace that was interrupted (crash, power loss).
  * Returns how many were removed. */
 int fileio_clean_stale(int dirfd, const char *name);
 
