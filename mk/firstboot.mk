@@ -4,12 +4,6 @@ CLI_SRCS += src/nvconf.c src/cmd-firstboot.c src/cmd-enable.c
 
 SYSCONFDIR ?= /etc
 
-# The rewriter's --skip-foreign (symlinks, FIFOs, non-domain files reported, not failed) comes
-# with the data-safety work; pass it once the rewriter on this branch knows it.
-NV_REWRITE_SKIP_FOREIGN := $(if $(shell grep -l -- '"skip-foreign"' src/cmd-rewrite.c 2>/dev/null),1,0)
-$(B)/src/cmd-firstboot.o $(B)/san/src/cmd-firstboot.o: BASEFLAGS += -DNV_REWRITE_SKIP_FOREIGN=$(NV_REWRITE_SKIP_FOREIGN)
-$(B)/src/cmd-firstboot.o $(B)/san/src/cmd-firstboot.o: src/cmd-rewrite.c
-
 .PHONY: install-firstboot uninstall-firstboot
 install: install-firstboot
 install-firstboot: all

@@ -28,11 +28,6 @@
 #define STAMP_NAME  "firstboot.done"
 #define LIBVIRT_DIR "etc/libvirt/qemu"
 #define STATE_MAX   (16 * 1024)
-/* The rewriter learns --skip-foreign in the data-safety work (issue 7); mk/firstboot.mk
- * detects it. Until then a symlink, FIFO or non-domain file in the dir fails the first boot. */
-#ifndef NV_REWRITE_SKIP_FOREIGN
-#define NV_REWRITE_SKIP_FOREIGN 0
-#endif
 
 static const char usage[] =
     "usage: nestvirt firstboot [--root DIR]\n"
@@ -320,8 +315,9 @@ static int build_argv(const struct plan *p, char **argv)
 		argv[n++] = "--no-backup";
 	if (p->conf.override)
 		argv[n++] = "--override";
-	if (NV_REWRITE_SKIP_FOREIGN)
-		argv[n++] = "--skip-foreign";
+	/* A symlink, FIFO or non-domain file in the dir is reported, not a reason to fail every
+	 * boot; a domain that fails to parse still fails the run. */
+	argv[n++] = "--skip-foreign";
 	argv[n] = NULL;
 	return n;
 }
