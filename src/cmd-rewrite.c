@@ -31,8 +31,6 @@
 #define CPUINFO_PATH "proc/cpuinfo"
 /* The guests this edits: vmx and svm exist only for x86; the map's x86 section is shared. */
 #define GUEST_ARCH "x86_64"
-/* The first processor block is all hostcpu_parse reads; it is well under this. */
-#define CPUINFO_PREFIX (64 * 1024)
 
 /* What one run works on, opened in main and passed down. */
 struct run {
@@ -112,51 +110,25 @@ static const char *mode_name(enum domxml_mode mode)
 	return "cpu";
 }
 
-/* Read the start of @path below @rootfd (NUL-terminated): /proc files have no size. */
-static int read_prefix(int rootfd, const char *path, char *buf, size_t size, size_t *ret_len)
-{
-	size_t len = 0;
-	int fd;
-
-	fd = openat(rootfd, path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (len + 1 < size) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*ret_len = len;
-	return 0;
-}
-
 /* The vendor feature: from --vendor, else from the host's cpuinfo. NULL if unknown. */
 static const char *vendor_feature(const struct opts *o, int rootfd, char *why, size_t whylen)
 {
 	struct hostcpu cpu;
-	size_t len = 0;
-	char *buf;
 	int r;
 
 	if (o->vendor && !strcmp(o->vendor, "intel"))
 		return "vmx";
 	if (o->vendor && !strcmp(o->vendor, "amd"))
 		return "svm";
-	buf = malloc(CPUINFO_PREFIX);
-	if (!buf) {
-		snprintf(why, whylen, "out of memory");
+	r = hostcpu_read(rootfd, &cpu);
+	if (r == -ENODATA) {
+		snprintf(why, whylen, "%s has no vendor_id line", CPUINFO_PATH);
 		return NULL;
 	}
-	r = read_prefix(rootfd, CPUINFO_PATH, buf, CPUINFO_PREFIX, &len);
-	if (r == 0)
-		r = hostcpu_parse(buf, len, &cpu);
-	free(buf);
+	if (r == -EINVAL) {
+		snprintf(why, whylen, "%s is not a regular file", CPUINFO_PATH);
+		return NULL;
+	}
 	if (r < 0) {
 		snprintf(why, whylen, "cannot read the CPU vendor from %s: %s", CPUINFO_PATH,
 			 strerror(-r));

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "fileio.h"
 #include "hostcpu.h"
+#include "json.h"
 #include "kvmmod.h"
 #include "modconf.h"
 #include "modresolve.h"
@@ -239,16 +240,9 @@ static void print_human(const struct status *s)
 
 static void json_str(const char *key, const char *v, bool last)
 {
-	printf("  \"%s\": \"", key);
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	printf("\"%s\n", last ? "" : ",");
+	printf("  \"%s\": ", key);
+	json_write_string(stdout, v);
+	printf("%s\n", last ? "" : ",");
 }
 
 static void json_int(const char *key, int v)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The boot helper as a program: exit codes and messages on good and bad host trees.
 . "$(dirname "$0")/lib.sh"
-plan 16
+plan 17
 
 r=$TMP/amd
 host "$r" "root=/dev/vda1 nestvirt=1" amd-epyc-7302.txt
@@ -76,4 +76,11 @@ check "status exits 1 before the helper ran and 0 after" eq "1 0" "$before $?"
 json=$("$NESTVIRT" status --root "$r" --json)
 check "status --json reports the resolved options and the verdict" \
 	contains "$json" '"modprobe_options": "nested=0 nested=1",'
+
+# A Latin-1 byte in modprobe.d (an old admin file) must not make the JSON invalid.
+printf '# r\351sum\351\noptions kvm_amd nested=0 dummy=\351\n' >"$r/etc/modprobe.d/kvm.conf"
+# shellcheck disable=SC2016 # expanded by the inner shell
+check "status --json stays valid JSON with bytes above 0x7F in its input" \
+	sh -c '"$1" status --root "$2" --json | python3 -c "import json,sys; json.loads(sys.stdin.buffer.read().decode(\"utf-8\"))"' \
+	sh "$NESTVIRT" "$r"
 finish
