@@ -63,7 +63,7 @@ SAN_OBJS := $(CORE_SRCS:%.c=$(B)/san/%.o) $(CLI_SRCS:%.c=$(B)/san/%.o)
 
 PROGRAMS := $(B)/nestvirt-early $(B)/nestvirt
 
-.PHONY: all check check-unit check-integration check-vm check-shell bench fuzz install uninstall \
+.PHONY: all check format-check format check-unit check-integration check-vm check-shell bench fuzz install uninstall \
 	clean help demo
 all: $(PROGRAMS)
 
@@ -106,6 +106,17 @@ PROVE := CMOCKA_MESSAGE_OUTPUT=TAP NESTVIRT_BUILD=$(abspath $(B)) prove --norc -
 
 check: all $(UNIT_BINS)
 	$(PROVE) $(UNIT_BINS) $(sort $(wildcard tests/integration/[0-9]*.sh))
+
+# .clang-format decides the layout of every C file; make check fails on a file it would change.
+FORMAT_FILES = $(sort $(wildcard src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/fault/*.c bench/*.c))
+check: format-check
+format-check:
+	@bad=$$(for f in $(FORMAT_FILES); do clang-format --style=file "$$f" | cmp -s - "$$f" || echo "$$f"; done); \
+	if [ -n "$$bad" ]; then echo "format-check: clang-format would change (run make format):"; \
+		echo "$$bad"; exit 1; fi
+
+format:
+	clang-format -i --style=file $(FORMAT_FILES)
 
 check-unit: $(UNIT_BINS)
 	$(PROVE) $(UNIT_BINS)
@@ -174,7 +185,8 @@ clean:
 
 help:
 	@echo "make                 build $(PROGRAMS)"
-	@echo "make check           unit tests (plain and ASan+UBSan) and integration tests"
+	@echo "make check           format check, unit tests (plain and ASan+UBSan), integration tests"
+	@echo "make format          apply .clang-format to every C file"
 	@echo "make check-vm        boot Debian's kernel under QEMU with a dracut initramfs"
 	@echo "make bench           benchmarks with figures against named alternatives"
 	@echo "make fuzz            run every libFuzzer target for a bounded time"

@@ -389,8 +389,9 @@ static void test_reload_attempts_survive_a_run_that_did_not_reload(void **state)
 	struct fixture *fx = *state;
 
 	host(fx, "nestvirt=1\n", AMD_CPU);
-	testroot_write(&fx->t, STATE, "request=1\nmodule=kvm_amd\naction=reloaded\n"
-				      "reload_attempts=2\n");
+	testroot_write(&fx->t, STATE,
+		       "request=1\nmodule=kvm_amd\naction=reloaded\n"
+		       "reload_attempts=2\n");
 	/* A run while the module is unloaded must not reset the count... */
 	assert_int_equal(early_run(&fx->cfg), 0);
 	assert_non_null(strstr(rd(fx, STATE), "action=snippet\n"));
