@@ -40,7 +40,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 CORE_SRCS := src/log.c src/fileio.c src/cmdline.c src/hostcpu.c src/kvmmod.c src/modconf.c \
 	src/state.c src/kmodops.c src/early.c
 # The admin CLI adds modules that may use libxml2 and libblkid.
-CLI_SRCS := src/status.c src/modresolve.c
+CLI_SRCS := src/cmd-status.c src/modresolve.c
 
 EARLY_MAIN := src/main-early.c
 CLI_MAIN := src/main-nestvirt.c
