@@ -27,9 +27,6 @@
 
 #define EDIT_MAX_FILE (16 * 1024 * 1024)
 
-/* Until commands.h lists it: the entry the command table calls for "edit-cpu". */
-int domxml_cmd_main(int argc, char **argv);
-
 static const char usage[] =
     "usage: nestvirt edit-cpu [--mode feature|disable|host-passthrough|host-model] [--cpu SPEC]\n"
     "                         [--vendor-feature vmx|svm] [--override] [--root DIR | --no-map] "
@@ -158,7 +155,7 @@ static int run(struct edit_opts *o, const char *buf, size_t len)
 	return res.status == DOMXML_SKIPPED ? 3 : res.status == DOMXML_INVALID ? 4 : 0;
 }
 
-int domxml_cmd_main(int argc, char **argv)
+int edit_cpu_main(int argc, char **argv)
 {
 	struct edit_opts o = {0};
 	struct cpuspec *spec = NULL;

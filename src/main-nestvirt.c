@@ -21,7 +21,7 @@ static const struct command {
     {"enable", enable_main, "turn nesting on at every boot (--persistent) [and now (--now)]"},
     {"disable", disable_main, "turn nesting off at every boot (--persistent) [and now]"},
     /* Not listed: one document through the <cpu> edit, for tests against virt-xml. */
-    {"edit-cpu", domxml_cmd_main, NULL},
+    {"edit-cpu", edit_cpu_main, NULL},
 };
 
 static void usage(FILE *f)
