@@ -5,7 +5,7 @@ uninstall: uninstall-early
 
 install-early:
 	install -d $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)
-	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' systemd/nestvirt-early.service \
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' systemd/nestvirt-early.service.in \
 		> $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/nestvirt-early.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/nestvirt-early.service
 
