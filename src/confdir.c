@@ -358,10 +358,10 @@ int confdir_restore(int dirfd, const char *name, const struct stat *expect)
 		return errno == ENOENT ? -ESTALE : -errno;
 	if (!S_ISREG(bst.st_mode) || !S_ISREG(cst.st_mode))
 		return -ENODEV;
-	if (expect && (cst.st_dev != expect->st_dev || cst.st_ino != expect->st_ino ||
-		       cst.st_size != expect->st_size ||
-		       cst.st_mtim.tv_sec != expect->st_mtim.tv_sec ||
-		       cst.st_mtim.tv_nsec != expect->st_mtim.tv_nsec))
+	if (expect &&
+	    (cst.st_dev != expect->st_dev || cst.st_ino != expect->st_ino ||
+	     cst.st_size != expect->st_size || cst.st_mtim.tv_sec != expect->st_mtim.tv_sec ||
+	     cst.st_mtim.tv_nsec != expect->st_mtim.tv_nsec))
 		return -EAGAIN;
 	if (renameat(dirfd, bak, dirfd, name) < 0)
 		return -errno;
