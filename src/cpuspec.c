@@ -12,6 +12,7 @@
  * a model "+vmx" made from a leading "+vmx"), this parser refuses the SPEC instead.
  */
 #include "cpuspec.h"
+#include "cpuspec-split.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -23,18 +24,8 @@
 /* A SPEC is one command-line argument; anything longer is not a CPU description. */
 #define SPEC_MAX 4096
 
-struct tuple {
-	char *key;
-	char *val; /* NULL: a bare token without '=' */
-};
-
-struct tuples {
-	struct tuple *v;
-	size_t n, cap;
-};
-
 struct parser {
-	struct tuples toks; /* in command-line order */
+	struct cpuspec_tuples toks; /* in command-line order */
 	struct cpuspec *spec;
 	char *err;
 	size_t errlen;
@@ -87,140 +78,6 @@ static int fail(struct parser *p, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -EINVAL;
-}
-
-static int tuples_push(struct tuples *t, char *key, char *val)
-{
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 8;
-		struct tuple *v = realloc(t->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		t->v = v;
-		t->cap = cap;
-	}
-	t->v[t->n++] = (struct tuple){key, val};
-	return 0;
-}
-
-static void tuples_free(struct tuples *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		free(t->v[i].key); /* val points into the same allocation */
-	free(t->v);
-}
-
-/* Split one shlex token "key=value" into a tuple; @tok is malloc'd and owned by the tuple. */
-static int push_token(struct parser *p, char *tok)
-{
-	char *eq = strchr(tok, '=');
-	int r;
-
-	if (eq)
-		*eq++ = '\0';
-	r = tuples_push(&p->toks, tok, eq);
-	if (r < 0)
-		free(tok);
-	return r;
-}
-
-/* The state of Python's shlex over one token: ' ' between tokens, 'a' in a word, a quote
- * character inside quotes, '\\' after a backslash (then @escaped is the state to go back to). */
-struct lexer {
-	char *tok;
-	size_t n;
-	char state, escaped;
-	bool quoted;
-};
-
-enum { LEX_MORE, LEX_TOKEN, LEX_OPEN_QUOTE, LEX_OPEN_ESCAPE };
-
-static int lex_escaped(struct lexer *l, char c)
-{
-	if (c == '\0')
-		return LEX_OPEN_ESCAPE;
-	/* inside double quotes a backslash escapes only '"' and itself */
-	if (l->escaped == '"' && c != '"' && c != '\\')
-		l->tok[l->n++] = '\\';
-	l->tok[l->n++] = c;
-	l->state = l->escaped;
-	return LEX_MORE;
-}
-
-static int lex_quoted(struct lexer *l, char c)
-{
-	l->quoted = true;
-	if (c == '\0')
-		return LEX_OPEN_QUOTE;
-	if (c == l->state) {
-		l->state = 'a';
-	} else if (l->state == '"' && c == '\\') {
-		l->escaped = l->state;
-		l->state = '\\';
-	} else {
-		l->tok[l->n++] = c;
-	}
-	return LEX_MORE;
-}
-
-/* One character of the input, '\0' for its end. */
-static int lex_step(struct lexer *l, char c)
-{
-	if (l->state == '\\')
-		return lex_escaped(l, c);
-	if (l->state == '\'' || l->state == '"')
-		return lex_quoted(l, c);
-	if (c == ',' || c == '\0') {
-		l->state = ' ';
-		return LEX_TOKEN;
-	}
-	if (c == '\'' || c == '"') {
-		l->state = c;
-	} else if (c == '\\') {
-		l->escaped = 'a';
-		l->state = '\\';
-	} else {
-		l->tok[l->n++] = c;
-		l->state = 'a';
-	}
-	return LEX_MORE;
-}
-
-/*
- * Python's shlex.shlex(text, posix=True) with whitespace=",", whitespace_split=True and no
- * commenters: quotes ' and " group, a backslash escapes outside quotes and, inside double
- * quotes, before '"' or '\\'. Empty unquoted tokens (",,") vanish; "''" is an empty token.
- */
-static int tokenize(struct parser *p, const char *text)
-{
-	size_t len = strlen(text);
-	struct lexer l = {.state = ' '};
-	int r = 0;
-
-	for (size_t i = 0; i <= len && r >= 0; i++) {
-		if (!l.tok && !(l.tok = malloc(len + 1)))
-			return -ENOMEM;
-		switch (lex_step(&l, text[i])) {
-		case LEX_OPEN_QUOTE:
-			r = fail(p, "'%s': no closing quotation", text);
-			break;
-		case LEX_OPEN_ESCAPE:
-			r = fail(p, "'%s': nothing after the final backslash", text);
-			break;
-		case LEX_TOKEN:
-			if (l.n || l.quoted) {
-				l.tok[l.n] = '\0';
-				r = push_token(p, l.tok);
-				l.tok = NULL;
-			}
-			l.n = 0;
-			l.quoted = false;
-			break;
-		}
-	}
-	free(l.tok);
-	return r;
 }
 
 static int policy_of(const char *key)
@@ -442,9 +299,9 @@ static int add_feature(struct parser *p, const char *name, enum cpuspec_policy p
 }
 
 /* The last occurrence of the key of token @i: its value is the one that counts. */
-static const struct tuple *last_of_key(const struct parser *p, size_t i)
+static const struct cpuspec_tuple *last_of_key(const struct parser *p, size_t i)
 {
-	const struct tuple *t = &p->toks.v[i];
+	const struct cpuspec_tuple *t = &p->toks.v[i];
 
 	for (size_t j = i + 1; j < p->toks.n; j++)
 		if (!strcmp(p->toks.v[j].key, t->key))
@@ -482,7 +339,7 @@ static int collect_features(struct parser *p, enum cpuspec_policy policy)
 	int r;
 
 	for (size_t i = 0; i < p->toks.n; i++) {
-		const struct tuple *t = &p->toks.v[i];
+		const struct cpuspec_tuple *t = &p->toks.v[i];
 
 		if (strcmp(t->key, pname))
 			continue;
@@ -493,7 +350,7 @@ static int collect_features(struct parser *p, enum cpuspec_policy policy)
 			return r;
 	}
 	for (size_t i = 0; i < p->toks.n; i++) {
-		const struct tuple *t = &p->toks.v[i];
+		const struct cpuspec_tuple *t = &p->toks.v[i];
 
 		if (!first_of_key(p, i) ||
 		    plus_minus(t->key, last_of_key(p, i)->val) != (int)policy)
@@ -550,7 +407,7 @@ static int parse_option(struct parser *p, size_t i)
 /* virt-install's remove_first: a bare first token is the model. */
 static int first_is_model(struct parser *p)
 {
-	struct tuple *t = &p->toks.v[0];
+	struct cpuspec_tuple *t = &p->toks.v[0];
 	char *tok;
 
 	if (t->val)
@@ -585,7 +442,7 @@ static int parse(struct parser *p, const char *text)
 
 	if (strlen(text) > SPEC_MAX)
 		return fail(p, "longer than %d characters", SPEC_MAX);
-	r = tokenize(p, text);
+	r = cpuspec_split(text, &p->toks, p->err, p->errlen);
 	if (r < 0)
 		return r;
 	if (!p->toks.n)
@@ -619,7 +476,7 @@ int cpuspec_parse(const char *text, struct cpuspec **ret, char *err, size_t errl
 	if (!p.spec)
 		return -ENOMEM;
 	r = parse(&p, text);
-	tuples_free(&p.toks);
+	cpuspec_tuples_free(&p.toks);
 	if (r < 0) {
 		if (r == -ENOMEM && errlen)
 			snprintf(err, errlen, "out of memory");
