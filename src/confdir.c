@@ -143,54 +143,6 @@ int confdir_list(int dirfd, struct confdir_list *list)
 	return 0;
 }
 
-static int read_fd(int fd, size_t size, size_t cap, char **ret, size_t *ret_len)
-{
-	size_t len = 0, alloc = size + 1;
-	char *buf;
-
-	/* Sized from fstat, grown if the file grew meanwhile; the cap holds either way. */
-	buf = malloc(alloc);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 == alloc) {
-			char *p;
-
-			if (alloc > cap + 1) {
-				free(buf);
-				return -EFBIG;
-			}
-			alloc = alloc * 2 > cap + 2 ? cap + 2 : alloc * 2;
-			p = realloc(buf, alloc);
-			if (!p) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = p;
-		}
-		n = read(fd, buf + len, alloc - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(buf);
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += n;
-	}
-	if (len > cap) {
-		free(buf);
-		return -EFBIG;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
-}
-
 /* 0 for a regular file, else the error confdir_read gives for its type. */
 static int file_kind(const struct stat *st)
 {
@@ -227,7 +179,7 @@ int confdir_read(int dirfd, const char *name, size_t cap, struct confdir_file *f
 		r = -EFBIG;
 		goto fail;
 	}
-	r = read_fd(f->fd, f->st.st_size, cap, &f->buf, &f->len);
+	r = fileio_read_fd(f->fd, cap, f->st.st_size, &f->buf, &f->len);
 	if (r < 0)
 		goto fail;
 	return 0;

@@ -27,6 +27,8 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "fileio.h"
+
 /* The largest file of Debian 12's map (x86_features.xml) is about 20 KB. */
 #define CPUMAP_FILE_MAX (4 * 1024 * 1024)
 /* index.xml includes files; those do not include further. One more level is tolerated. */
@@ -389,48 +391,6 @@ static int open_regular(int dirfd, const char *path, struct stat *st)
 	return fd;
 }
 
-/* All of @fd, at most @cap bytes, NUL-terminated. */
-static int read_all(int fd, size_t cap, size_t hint, char **ret_buf, size_t *ret_len)
-{
-	size_t len = 0, size = (hint < cap ? hint : cap) + 2;
-	char *buf = malloc(size);
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 == size) {
-			char *p = size > cap + 1 ? NULL : realloc(buf, size * 2);
-
-			if (!p) {
-				free(buf);
-				return size > cap + 1 ? -EFBIG : -ENOMEM;
-			}
-			buf = p;
-			size *= 2;
-		}
-		n = read(fd, buf + len, size - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(buf);
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > cap) {
-		free(buf);
-		return -EFBIG;
-	}
-	buf[len] = '\0';
-	*ret_buf = buf;
-	*ret_len = len;
-	return 0;
-}
-
 static int read_below_root(void *opaque, const char *name, char **ret_buf, size_t *ret_len)
 {
 	const struct root_reader *rr = opaque;
@@ -443,7 +403,7 @@ static int read_below_root(void *opaque, const char *name, char **ret_buf, size_
 	fd = open_regular(rr->rootfd, path, &st);
 	if (fd < 0)
 		return fd;
-	r = read_all(fd, CPUMAP_FILE_MAX, (size_t)st.st_size, ret_buf, ret_len);
+	r = fileio_read_fd(fd, CPUMAP_FILE_MAX, (size_t)st.st_size, ret_buf, ret_len);
 	close(fd);
 	return r;
 }

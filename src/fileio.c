@@ -12,68 +12,58 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-int fileio_read(int dirfd, const char *path, size_t cap, bool follow, char **ret_buf,
-		size_t *ret_len)
+int fileio_read_fd(int fd, size_t cap, size_t hint, char **ret_buf, size_t *ret_len)
 {
-	size_t len = 0, size = 4096;
-	char *buf = NULL;
-	int fd, r = 0;
+	size_t len = 0, size = (hint < cap ? hint : cap) + 2;
+	char *buf = malloc(size);
 
-	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (follow ? 0 : O_NOFOLLOW));
-	if (fd < 0)
-		return -errno;
+	if (!buf)
+		return -ENOMEM;
 	for (;;) {
 		ssize_t n;
 
-		if (len + 1 >= size) {
-			char *p;
+		if (len + 1 == size) {
+			/* Grown past the hint (the file grew, or /proc has no size); the cap holds.
+			 */
+			char *p = size > cap + 1 ? NULL : realloc(buf, size * 2);
 
-			if (size > cap + 1) {
-				r = -EFBIG;
-				goto out;
-			}
-			size *= 2;
-			p = realloc(buf, size);
 			if (!p) {
-				r = -ENOMEM;
-				goto out;
+				free(buf);
+				return size > cap + 1 ? -EFBIG : -ENOMEM;
 			}
 			buf = p;
-		} else if (!buf) {
-			buf = malloc(size);
-			if (!buf) {
-				r = -ENOMEM;
-				goto out;
-			}
+			size *= 2;
 		}
 		n = read(fd, buf + len, size - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			goto out;
+			free(buf);
+			return -errno;
 		}
 		if (n == 0)
 			break;
-		len += n;
+		len += (size_t)n;
 	}
 	if (len > cap) {
-		r = -EFBIG;
-		goto out;
-	}
-	if (!buf) {
-		buf = malloc(1);
-		if (!buf) {
-			r = -ENOMEM;
-			goto out;
-		}
+		free(buf);
+		return -EFBIG;
 	}
 	buf[len] = '\0';
 	*ret_buf = buf;
 	*ret_len = len;
-	buf = NULL;
-out:
-	free(buf);
+	return 0;
+}
+
+int fileio_read(int dirfd, const char *path, size_t cap, bool follow, char **ret_buf,
+		size_t *ret_len)
+{
+	int fd, r;
+
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (follow ? 0 : O_NOFOLLOW));
+	if (fd < 0)
+		return -errno;
+	r = fileio_read_fd(fd, cap, 4096, ret_buf, ret_len);
 	close(fd);
 	return r;
 }

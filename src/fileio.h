@@ -12,6 +12,10 @@
  * final name: they write ".NAME.XXXXXX" in the same directory, fsync it and rename it.
  */
 
+/* Read all of open file @fd into a malloc'd buffer with a NUL after the data, starting with room
+ * for @hint bytes (e.g. st_size). More than @cap bytes give -EFBIG. */
+int fileio_read_fd(int fd, size_t cap, size_t hint, char **ret_buf, size_t *ret_len);
+
 /* Read @path below @dirfd into a malloc'd buffer with a NUL after the data. Files longer than
  * @cap give -EFBIG; a symlink as last component is followed only if @follow. */
 int fileio_read(int dirfd, const char *path, size_t cap, bool follow, char **ret_buf,
