@@ -1,5 +1,6 @@
 # The offline domain rewriter (issue 3): file plumbing, CLI commands, fault shim, corpus check.
-CLI_SRCS += src/confdir.c src/daemon.c src/udiff.c src/rwreport.c src/cmd-rewrite.c
+CLI_SRCS += src/confdir.c src/daemon.c src/udiff.c src/rwreport.c src/rwcli.c src/commit.c src/cmd-rewrite.c src/cmd-rollback.c \
+	src/cmd-cpu-models.c
 
 # LD_PRELOAD shim that fails the Nth write/fsync/rename/close/… (tests/integration/41-faults*).
 FAULT_SHIM := $(B)/fault/faultshim.so

@@ -10,3 +10,6 @@ int rewrite_main(int argc, char **argv);
 int rollback_main(int argc, char **argv);
 int cpu_models_main(int argc, char **argv);
 int domxml_cmd_main(int argc, char **argv);
+int firstboot_main(int argc, char **argv);
+int enable_main(int argc, char **argv);
+int disable_main(int argc, char **argv);

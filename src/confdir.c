@@ -121,7 +121,7 @@ int confdir_list(int dirfd, struct confdir_list *list)
 	DIR *d;
 	int r;
 
-	r = fileio_opendir(dirfd, &d);
+	r = fileio_dir_stream(dirfd, &d);
 	if (r < 0)
 		return r;
 	for (errno = 0; (de = readdir(d)); errno = 0) {

@@ -12,7 +12,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-int fileio_read(int dirfd, const char *path, size_t cap, bool follow, char **ret_buf, size_t *ret_len)
+int fileio_read(int dirfd, const char *path, size_t cap, bool follow, char **ret_buf,
+		size_t *ret_len)
 {
 	size_t len = 0, size = 4096;
 	char *buf = NULL;
@@ -111,7 +112,8 @@ int fileio_open_dir(int dirfd, const char *path, bool create, int *ret_fd)
 			next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		}
 		if (next < 0) {
-			/* O_NOFOLLOW on a symlink gives ELOOP; report both cases as "not a directory". */
+			/* O_NOFOLLOW on a symlink gives ELOOP; report both cases as "not a
+			 * directory". */
 			r = errno == ELOOP ? -ENOTDIR : -errno;
 			goto fail;
 		}
@@ -186,7 +188,7 @@ int fileio_replace(int dirfd, const char *name, const void *data, size_t len, mo
 	return 0;
 }
 
-int fileio_opendir(int dirfd, DIR **ret)
+int fileio_dir_stream(int dirfd, DIR **ret)
 {
 	int fd;
 
@@ -209,7 +211,7 @@ int fileio_clean_stale(int dirfd, const char *name)
 	int removed = 0, r;
 	DIR *d;
 
-	r = fileio_opendir(dirfd, &d);
+	r = fileio_dir_stream(dirfd, &d);
 	if (r < 0)
 		return r;
 	while ((de = readdir(d))) {
@@ -230,7 +232,8 @@ static ssize_t get_xattr(int fd, const char *name, char **buf, size_t *size)
 		ssize_t n;
 		char *p;
 
-		/* With size 0 fgetxattr returns the length and writes nothing: ask with a buffer. */
+		/* With size 0 fgetxattr returns the length and writes nothing: ask with a buffer.
+		 */
 		if (*size > 0) {
 			n = fgetxattr(fd, name, *buf, *size);
 			if (n >= 0)

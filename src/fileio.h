@@ -14,7 +14,8 @@
 
 /* Read @path below @dirfd into a malloc'd buffer with a NUL after the data. Files longer than
  * @cap give -EFBIG; a symlink as last component is followed only if @follow. */
-int fileio_read(int dirfd, const char *path, size_t cap, bool follow, char **ret_buf, size_t *ret_len);
+int fileio_read(int dirfd, const char *path, size_t cap, bool follow, char **ret_buf,
+		size_t *ret_len);
 
 /* Open directory @path below @dirfd without following symlinks in any component; with
  * @create, missing components are made with mode 0755. -ENOTDIR when one is a file or symlink. */
@@ -24,7 +25,7 @@ int fileio_open_dir(int dirfd, const char *path, bool create, int *ret_fd);
 int fileio_replace(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
 
 /* A directory stream over @dirfd's directory; @dirfd itself stays open and usable. */
-int fileio_opendir(int dirfd, DIR **ret);
+int fileio_dir_stream(int dirfd, DIR **ret);
 
 /* Remove ".NAME.*" leftovers of a replace that was interrupted (crash, power loss).
  * Returns how many were removed. */

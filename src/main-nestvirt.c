@@ -14,6 +14,9 @@ static const struct command {
 	{ "rewrite", rewrite_main, "give guests vmx/svm: edit libvirt's stored domain XML offline" },
 	{ "rollback", rollback_main, "put back the domain files that 'rewrite' changed" },
 	{ "cpu-models", cpu_models_main, "list the CPU models of libvirt's CPU map" },
+	{ "firstboot", firstboot_main, "the first boot with nestvirt=1: rewrite, then stamp" },
+	{ "enable", enable_main, "turn nesting on at every boot (--persistent) [and now (--now)]" },
+	{ "disable", disable_main, "turn nesting off at every boot (--persistent) [and now]" },
 	/* Not listed: one document through the <cpu> edit, for tests against virt-xml. */
 	{ "edit-cpu", domxml_cmd_main, NULL },
 };
