@@ -3,9 +3,10 @@
  * Test VM only (LD_PRELOAD into nestvirt-firstboot.service by a drop-in): cuts the first boot off
  * right after the first domain file was replaced. With "nvtest.cutoff" on the kernel command
  * line, the first successful rename(2) whose new name ends in ".xml" syncs the disks and powers
- * the VM off from inside the renaming process, before it can do anything else: the power cut
- * lands at exactly that point. The sync makes the cut state the one the test means (the first
- * file replaced on disk, the others not yet); without "nvtest.cutoff" it changes nothing.
+ * the VM off from inside the renaming process (renameat2's RENAME_EXCHANGE too), before it can do
+ * anything else: the power cut lands at exactly that point. The sync makes the cut state the one
+ * the test means (the first file replaced on disk, the others not yet); without "nvtest.cutoff" it
+ * changes nothing.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -31,13 +32,19 @@ static int cutoff_armed(void)
 	return strstr(buf, "nvtest.cutoff") != NULL;
 }
 
+static int ends_xml(const char *path)
+{
+	size_t len = strlen(path);
+
+	return len >= 4 && strcmp(path + len - 4, ".xml") == 0;
+}
+
 static void cutoff_after(int r, const char *newpath)
 {
-	size_t len = strlen(newpath);
 	char msg[512];
 	int fd;
 
-	if (r != 0 || len < 4 || strcmp(newpath + len - 4, ".xml") != 0 || !cutoff_armed())
+	if (r != 0 || !ends_xml(newpath) || !cutoff_armed())
 		return;
 	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 	if (fd >= 0) {
@@ -77,6 +84,7 @@ int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpa
 	    dlsym(RTLD_NEXT, "renameat2");
 	int r = real(olddirfd, oldpath, newdirfd, newpath, flags);
 
-	cutoff_after(r, newpath);
+	/* An exchange puts each name's file under the other: either may be the domain file. */
+	cutoff_after(r, (flags & RENAME_EXCHANGE) && !ends_xml(newpath) ? oldpath : newpath);
 	return r;
 }

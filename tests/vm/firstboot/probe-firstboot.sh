@@ -14,7 +14,7 @@
 set -u
 fb=nestvirt-firstboot.service
 if [ -f /run/nvtest-prefb.txt ]; then
-	sed -n 's/^stamp /pre_stamp=/p; /^stamp /!s/^/pre_sum=/p' /run/nvtest-prefb.txt
+	sed -n '/^stamp /{s//pre_stamp=/p;d;}; s/^/pre_sum=/p' /run/nvtest-prefb.txt
 fi
 systemctl show "$fb" -p LoadState,ActiveState,Result,ExecMainStatus,ConditionResult \
 	-p ExecMainExitTimestampMonotonic | sed 's/^/fb_/'
@@ -28,7 +28,7 @@ elif [ "$fb_exit" -lt "$lv_start" ]; then
 else
 	echo "fb_before_libvirtd=no"
 fi
-/usr/local/sbin/nvtest-xmlsums | sed -n 's/^stamp /post_stamp=/p; /^stamp /!s/^/post_sum=/p'
+/usr/local/sbin/nvtest-xmlsums | sed -n '/^stamp /{s//post_stamp=/p;d;}; s/^/post_sum=/p'
 
 if systemctl start libvirtd.service; then
 	echo "libvirtd_start=ok"
