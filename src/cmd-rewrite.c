@@ -211,6 +211,7 @@ struct item {
 	struct rwfile rf;
 	char reason[512];
 	char domain[NAME_MAX + 1];
+	char leftover[NAME_MAX + 128];
 	struct confdir_file f;
 	struct domxml_result res;
 	bool write; /* to be written: changed, no dry run, nothing failed so far */
@@ -286,6 +287,14 @@ static void prepare(struct run *run, const char *name, struct item *it)
 		set_result(run, it);
 }
 
+/* The replaced version (the backup's bytes) could not be removed after the swap. */
+static void leftover_warning(struct item *it, const struct commit_file *c)
+{
+	snprintf(it->leftover, sizeof(it->leftover),
+		 "the replaced version is left as %s (the next run removes it)", c->tmp.name);
+	it->rf.warnings[it->rf.nwarnings++] = it->leftover;
+}
+
 /* Commit what the batch changed, report every file of it, free it. */
 static void flush(struct run *run, struct batch *b)
 {
@@ -312,6 +321,8 @@ static void flush(struct run *run, struct batch *b)
 				it->rf.backup = c->backup;
 			if (c->failed)
 				fail(it, "%s", c->reason);
+			else if (c->leftover)
+				leftover_warning(it, c);
 		}
 		rwreport_file(&run->rep, &it->rf);
 		free((char *)it->rf.diff);

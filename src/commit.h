@@ -28,6 +28,7 @@ struct commit_file {
 	char reason[512];	   /* why it failed, one line */
 	char backup[NAME_MAX + 1]; /* the backup this batch made, or "" */
 	bool renamed;		   /* the new version is in place */
+	bool leftover;		   /* a version is left under the temporary name tmp.name */
 	/* private */
 	struct fileio_temp tmp;
 };

@@ -268,7 +268,23 @@ static int backup_name(const char *name, char *buf, size_t size)
 	return 0;
 }
 
-int confdir_backup(int dirfd, const char *name)
+/* Link the inode open as @fd under @bak: the bytes that were read, whatever @name holds now. */
+static int link_fd(int fd, int dirfd, const char *bak)
+{
+	char proc[64];
+
+	if (linkat(fd, "", dirfd, bak, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != EPERM)
+		return -errno;
+	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link of the fd works for the owner. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, proc, dirfd, bak, AT_SYMLINK_FOLLOW) < 0)
+		return -errno;
+	return 0;
+}
+
+int confdir_backup(int dirfd, const char *name, const struct confdir_file *f)
 {
 	char bak[NAME_MAX + 1];
 	int r;
@@ -276,9 +292,13 @@ int confdir_backup(int dirfd, const char *name)
 	r = backup_name(name, bak, sizeof(bak));
 	if (r < 0)
 		return r;
-	if (linkat(dirfd, name, dirfd, bak, 0) < 0)
-		return errno == EEXIST ? 0 : -errno;
-	return 1;
+	r = link_fd(f->fd, dirfd, bak);
+	if (r == -EEXIST)
+		return 0;
+	/* ENOENT from a link of an open fd: the inode read has no name left (replaced). */
+	if (r == -ENOENT)
+		return -ESTALE;
+	return r < 0 ? r : 1;
 }
 
 int confdir_replace(int dirfd, const char *name, const void *data, size_t len,

@@ -68,11 +68,12 @@ void confdir_file_close(struct confdir_file *f);
 /* Why confdir_read() failed, for humans: "is a symbolic link", "is a FIFO", … */
 const char *confdir_strerror(int err, const struct confdir_file *f, char *buf, size_t size);
 
-/* Keep the original of @name as "@name.nestvirt-orig": a hard link, so the same bytes, owner,
- * mode, label and xattrs, made atomically. An existing backup is kept: the first one wins.
- * Returns 1 if it made one, 0 if one existed. The caller makes it durable (confdir_sync)
- * before it replaces @name. */
-int confdir_backup(int dirfd, const char *name);
+/* Keep the version of @name that was read into @f as "@name.nestvirt-orig": a hard link of
+ * the inode read (not of whatever @name holds now), so the same bytes, owner, mode, label and
+ * xattrs, made atomically. Returns 1 if it made one, 0 if the backup name exists (the caller
+ * judges it: confdir_check_backup), -ESTALE if the inode read has no name left (replaced
+ * since). The caller makes it durable (confdir_sync) before it replaces @name. */
+int confdir_backup(int dirfd, const char *name, const struct confdir_file *f);
 
 /* Replace @name with @data crash-safely: a temporary ".NAME.XXXXXX" with the metadata of @f,
  * fsync, rename. Readers see either the old or the complete new file. Durable once the

@@ -2,18 +2,20 @@
 #include "hostcpu.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const struct {
 	const char *vendor;
 	enum kvm_module module;
 } vendors[] = {
-	{ "GenuineIntel", KVM_MODULE_INTEL },
-	{ "CentaurHauls", KVM_MODULE_INTEL },
-	{ "Shanghai", KVM_MODULE_INTEL }, /* Zhaoxin: vendor_id is "  Shanghai  " */
-	{ "AuthenticAMD", KVM_MODULE_AMD },
-	{ "HygonGenuine", KVM_MODULE_AMD },
+    {"GenuineIntel", KVM_MODULE_INTEL}, {"CentaurHauls", KVM_MODULE_INTEL},
+    {"Shanghai", KVM_MODULE_INTEL}, /* Zhaoxin: vendor_id is "  Shanghai  " */
+    {"AuthenticAMD", KVM_MODULE_AMD},	{"HygonGenuine", KVM_MODULE_AMD},
 };
 
 const char *kvm_module_name(enum kvm_module m)
@@ -48,7 +50,8 @@ static void trim(const char **p, size_t *len)
 		(*p)++;
 		(*len)--;
 	}
-	while (*len > 0 && ((*p)[*len - 1] == ' ' || (*p)[*len - 1] == '\t' || (*p)[*len - 1] == '\r'))
+	while (*len > 0 &&
+	       ((*p)[*len - 1] == ' ' || (*p)[*len - 1] == '\t' || (*p)[*len - 1] == '\r'))
 		(*len)--;
 }
 
@@ -101,4 +104,54 @@ int hostcpu_parse(const char *buf, size_t len, struct hostcpu *cpu)
 	if (!seen_vendor)
 		return -ENOENT;
 	return 0;
+}
+
+static int read_head(int fd, char *buf, size_t size, size_t *ret_len)
+{
+	size_t len = 0;
+
+	while (len < size) {
+		ssize_t n = read(fd, buf + len, size - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += n;
+	}
+	*ret_len = len;
+	return 0;
+}
+
+int hostcpu_read(int rootfd, struct hostcpu *cpu)
+{
+	struct stat st;
+	size_t len = 0;
+	char *buf;
+	int fd, r;
+
+	memset(cpu, 0, sizeof(*cpu));
+	cpu->module = KVM_MODULE_NONE;
+	/* O_NONBLOCK: a FIFO in its place must not hang the boot; fstat then refuses it. */
+	fd = openat(rootfd, "proc/cpuinfo", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	buf = malloc(HOSTCPU_READ_MAX);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	r = read_head(fd, buf, HOSTCPU_READ_MAX, &len);
+	close(fd);
+	if (r == 0)
+		r = hostcpu_parse(buf, len, cpu) == -ENOENT ? -ENODATA : 0;
+	free(buf);
+	return r;
 }

@@ -14,11 +14,21 @@ enum kvm_module {
 };
 
 struct hostcpu {
-	char vendor[32];        /* vendor_id with surrounding blanks removed */
+	char vendor[32];	/* vendor_id with surrounding blanks removed */
 	enum kvm_module module; /* KVM_MODULE_NONE for a vendor KVM has no module for */
-	bool virt_flag;         /* vmx (Intel) or svm (AMD) in flags */
-	bool hypervisor;        /* "hypervisor" in flags: we run inside a VM */
+	bool virt_flag;		/* vmx (Intel) or svm (AMD) in flags */
+	bool hypervisor;	/* "hypervisor" in flags: we run inside a VM */
 };
+
+/* Bytes of /proc/cpuinfo read: the first processor block is all that counts, and big hosts
+ * print megabytes after it. */
+#define HOSTCPU_READ_MAX (64 * 1024)
+
+/* Read proc/cpuinfo below @rootfd (its first HOSTCPU_READ_MAX bytes) and parse it. Never
+ * blocks: opened non-blocking and read only when it is a regular file (as /proc files are).
+ * -errno of the open or read, -EINVAL when it is not a regular file, -ENODATA when it has no
+ * vendor_id line. */
+int hostcpu_read(int rootfd, struct hostcpu *cpu);
 
 /* Parse the first processor block of a cpuinfo text. -ENOENT when it has no vendor_id line. */
 int hostcpu_parse(const char *buf, size_t len, struct hostcpu *cpu);

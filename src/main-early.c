@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "early.h"
@@ -23,25 +24,28 @@ struct options {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: nestvirt-early [--root DIR] [--kmsg] [--verbose]\n"
-		   "\n"
-		   "Reads nestvirt= from the kernel command line, writes /run/modprobe.d/zz-nestvirt.conf\n"
-		   "and /run/nestvirt/state, and reloads kvm_intel/kvm_amd when it is loaded with the other\n"
-		   "nested value and unused.\n"
-		   "\n"
-		   "  --root DIR  read and write every path below DIR; modules are never touched then\n"
-		   "  --kmsg      log to /dev/kmsg (early boot) instead of stderr\n"
-		   "  --verbose   log debug messages too\n");
+	fprintf(
+	    f,
+	    "usage: nestvirt-early [--root DIR] [--kmsg] [--verbose]\n"
+	    "\n"
+	    "Reads nestvirt= from the kernel command line (else /etc/nestvirt/persistent), writes\n"
+	    "/run/modprobe.d/zz-nestvirt.conf and /run/nestvirt/state, and reloads "
+	    "kvm_intel/kvm_amd\n"
+	    "when it is loaded with the other nested value and unused.\n"
+	    "\n"
+	    "  --root DIR  read and write every path below DIR; modules are never touched then\n"
+	    "  --kmsg      log to /dev/kmsg (early boot) instead of stderr\n"
+	    "  --verbose   log debug messages too\n");
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{ "root", required_argument, NULL, 'r' },
-		{ "kmsg", no_argument, NULL, 'k' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"root", required_argument, NULL, 'r'},
+	    {"kmsg", no_argument, NULL, 'k'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	int c;
 
@@ -73,9 +77,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .root = "/" };
-	struct early_config cfg = { .rootfd = -1 };
-	struct kmodops kops;
+	struct options o = {.root = "/"};
+	struct early_config cfg = {.rootfd = -1};
+	struct kmodops *kops = NULL;
+	struct utsname uts;
 	int r;
 
 	if (parse_args(argc, argv, &o) < 0)
@@ -87,15 +92,24 @@ int main(int argc, char **argv)
 
 	cfg.rootfd = open(o.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cfg.rootfd < 0) {
-		log_error("%s: %s", o.root, strerror(errno));
+		log_error_errno(errno, "%s: %m", o.root);
 		return 2;
 	}
+	/* A test tree stands for the running kernel too: its modules.builtin is looked up there. */
+	if (uname(&uts) == 0)
+		cfg.release = uts.release;
 	/* Modules belong to the running kernel: a test tree never gets them touched. */
-	kmodops_init(&kops);
-	if (!strcmp(o.root, "/"))
-		cfg.ops = &kops.ops;
+	if (!strcmp(o.root, "/")) {
+		kops = kmodops_new(NULL);
+		if (!kops) {
+			log_error_errno(ENOMEM, "Failed to set up module loading: %m");
+			close(cfg.rootfd);
+			return 1;
+		}
+		cfg.ops = kmodops_ops(kops);
+	}
 	r = early_run(&cfg);
-	kmodops_done(&kops);
+	kmodops_free(kops);
 	close(cfg.rootfd);
 	return r < 0 ? 1 : 0;
 }

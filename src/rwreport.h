@@ -24,7 +24,7 @@ struct rwfile {
 	const char *domain; /* domain name, or NULL */
 	enum rw_result result;
 	const char *reason; /* one line, or NULL */
-	const char *warnings[2];
+	const char *warnings[3];
 	size_t nwarnings;
 	const char *backup; /* name of the backup this run made, or NULL */
 	const char *diff;   /* unified diff (dry run), or NULL */

@@ -2,6 +2,7 @@
 #include "state.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,19 +19,72 @@ void state_init(struct nv_state *st)
 	snprintf(st->module, sizeof(st->module), "none");
 }
 
+/* Appends to a fixed buffer; remembers that it ran out instead of failing each call. */
+struct out {
+	char *buf;
+	size_t size, len;
+	bool full;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (o->full || n >= o->size - o->len) {
+		o->full = true;
+		return;
+	}
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+	o->buf[o->len] = '\0';
+}
+
+/* A value is one line: control characters (none of ours has any) are written as \xHH, so
+ * nothing in a value can start a line of its own. */
+static void put_str(struct out *o, const char *key, const char *v)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	put(o, key, strlen(key));
+	put(o, "=", 1);
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		char esc[4] = {'\\', 'x', hex[*p >> 4], hex[*p & 15]};
+
+		if (*p < 0x20 || *p == 0x7f)
+			put(o, esc, 4);
+		else
+			put(o, (const char *)p, 1);
+	}
+	put(o, "\n", 1);
+}
+
+static void put_int(struct out *o, const char *key, int v)
+{
+	char num[16];
+
+	snprintf(num, sizeof(num), "%d", v);
+	put_str(o, key, num);
+}
+
 int state_format(const struct nv_state *st, char *buf, size_t size)
 {
-	int n = snprintf(buf, size,
-			 "request=%d\nmodule=%s\nvendor=%s\nvirt_flag=%d\nhypervisor=%d\n"
-			 "admin_nested=%s\naction=%s\nnested_before=%d\nnested_after=%d\n"
-			 "reload_attempts=%d\nmessage=%s\nsource=%s\ncpu=%s\ndomains=%s\n"
-			 "exclude=%s\nfirstboot=%d\n",
-			 st->request, st->module, st->vendor, st->virt_flag, st->hypervisor,
-			 st->admin_nested, st->action, st->nested_before, st->nested_after,
-			 st->reload_attempts, st->message, st->source, st->cpu, st->domains,
-			 st->exclude, st->firstboot);
+	struct out o = {buf, size, 0, size == 0};
 
-	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+	put_int(&o, "request", st->request);
+	put_str(&o, "module", st->module);
+	put_str(&o, "vendor", st->vendor);
+	put_int(&o, "virt_flag", st->virt_flag);
+	put_int(&o, "hypervisor", st->hypervisor);
+	put_str(&o, "admin_nested", st->admin_nested);
+	put_str(&o, "action", st->action);
+	put_int(&o, "nested_before", st->nested_before);
+	put_int(&o, "nested_after", st->nested_after);
+	put_int(&o, "reload_attempts", st->reload_attempts);
+	put_str(&o, "message", st->message);
+	put_str(&o, "source", st->source);
+	put_str(&o, "cpu", st->cpu);
+	put_str(&o, "domains", st->domains);
+	put_str(&o, "exclude", st->exclude);
+	put_int(&o, "firstboot", st->firstboot);
+	return o.full ? -ENOSPC : (int)o.len;
 }
 
 static void set_str(char *dst, size_t size, const char *v, size_t vlen)

@@ -56,8 +56,8 @@ host "$r" "nestvirt=1" amd-epyc-7302.txt
 if command -v unshare >/dev/null && unshare -m true 2>/dev/null; then
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	out=$(unshare -m sh -c 'mount -t tmpfs -o ro tmpfs "$1/run" && "$2" --root "$1"' sh "$r" "$EARLY" 2>&1)
-	check "read-only /run: exit 1 with a message naming it" \
-		eq "1 yes" "$? $(contains "$out" "/run/modprobe.d: Read-only file system" && echo yes)"
+	check "read-only /run: exit 1 with a message naming the directory" \
+		eq "1 yes" "$? $(contains "$out" "/run/nestvirt: Read-only file system" && echo yes)"
 else
 	skip "read-only /run" "no mount namespaces here"
 fi

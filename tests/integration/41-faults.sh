@@ -37,7 +37,7 @@ cp -a "$T/want" "$T/wantrb"
 "$NV" rollback --root "$T/wantrb" >/dev/null 2>&1
 check "the reference rollback exits 0" test $? -eq 0
 
-# verify_rewrite DIR STATUS: the invariants after a rewrite that may have failed. Prints
+# verify_rewrite DIR STATUS OUTPUT: the invariants after a rewrite that may have failed. Prints
 # what is wrong, nothing when all holds.
 verify_rewrite() {
 	d=$1/$Q
@@ -59,6 +59,13 @@ verify_rewrite() {
 		fi
 	done
 	extra=$(names "$d" | grep -v -e '\.xml$' -e '\.xml\.nestvirt-orig$' -e '^autostart$')
+	for x in $extra; do
+		# The swapped-out original whose unlink failed: allowed when the report says so.
+		o=$(printf '%s' "$x" | sed -n 's/^\.\(.*\.xml\)\.[0-9a-f]\{6\}$/\1/p')
+		if [ -n "$o" ] && cmp -s "$d/$x" "$T/orig/$Q/$o" && grep -q "left as $x " "$3"; then
+			extra=$(printf '%s\n' "$extra" | grep -vx -- "$x")
+		fi
+	done
 	[ -z "$extra" ] || echo "left behind: $extra"
 	[ "$(names "$d" | grep -c '\.xml$')" -eq "$(names "$T/orig/$Q" | grep -c '\.xml$')" ] ||
 		echo "the set of *.xml names changed"
@@ -83,7 +90,7 @@ while [ "$i" -le "$n" ]; do
 	NESTVIRT_FAULT_AT=$i LD_PRELOAD=$SHIM "$NV" rewrite --root "$T/r" >"$T/out" 2>"$T/err"
 	st=$?
 	op=$(sed -n 's/^faultshim: failing \([a-z]*\) .*/\1/p' "$T/err")
-	bad=$(verify_rewrite "$T/r" $st)
+	bad=$(verify_rewrite "$T/r" $st "$T/out")
 	[ $st -le 1 ] || bad="$bad exit status $st"
 	"$NV" rewrite --root "$T/r" >"$T/out2" 2>&1
 	st2=$?
@@ -150,6 +157,6 @@ NESTVIRT_FAULT_OPS=write NESTVIRT_FAULT_AT=1 NESTVIRT_FAULT_ERRNO=28 LD_PRELOAD=
 st=$?
 check "a full disk fails the file (exit 1)" test $st -eq 1
 check "... naming the reason" grep -q "No space left on device, left unchanged" "$T/out"
-check "... and every file is old or new" test -z "$(verify_rewrite "$T/r" $st)"
+check "... and every file is old or new" test -z "$(verify_rewrite "$T/r" $st "$T/out")"
 
 done_testing

@@ -265,17 +265,53 @@ static void read_of_a_missing_file_names_the_errno(void **state)
 
 /* --- backup, replace, restore ---------------------------------------------------------------- */
 
+/* A backup of what a file holds, read through @cf (opened and closed here). */
+static int backup(int dirfd, const char *name)
+{
+	struct confdir_file cf;
+	int r;
+
+	assert_int_equal(confdir_read(dirfd, name, 100, &cf), 0);
+	r = confdir_backup(dirfd, name, &cf);
+	confdir_file_close(&cf);
+	return r;
+}
+
 static void backup_keeps_the_original_and_the_first_one_wins(void **state)
 {
 	struct fixture *f = *state;
 
 	put(f->dirfd, "web.xml", "original", 0600);
-	assert_int_equal(confdir_backup(f->dirfd, "web.xml"), 1);
+	assert_int_equal(backup(f->dirfd, "web.xml"), 1);
 	assert_string_equal(get(f->dirfd, "web.xml.nestvirt-orig"), "original");
 	put(f->dirfd, "web.xml.new", "second", 0600);
 	assert_int_equal(renameat(f->dirfd, "web.xml.new", f->dirfd, "web.xml"), 0);
-	assert_int_equal(confdir_backup(f->dirfd, "web.xml"), 0);
+	assert_int_equal(backup(f->dirfd, "web.xml"), 0);
 	assert_string_equal(get(f->dirfd, "web.xml.nestvirt-orig"), "original");
+}
+
+static void backup_is_the_version_read_even_after_the_name_was_replaced(void **state)
+{
+	struct fixture *f = *state;
+	struct confdir_file cf;
+
+	put(f->dirfd, "web.xml", "read", 0600);
+	assert_int_equal(confdir_read(f->dirfd, "web.xml", 100, &cf), 0);
+	put(f->dirfd, "web.xml.new", "libvirt's", 0600);
+	assert_int_equal(renameat(f->dirfd, "web.xml.new", f->dirfd, "web.xml"), 0);
+	/* Still linked nowhere but through the fd: the link fails, the version is gone. */
+	assert_int_equal(confdir_backup(f->dirfd, "web.xml", &cf), -ESTALE);
+	assert_false(exists(f->dirfd, "web.xml.nestvirt-orig"));
+	confdir_file_close(&cf);
+
+	put(f->dirfd, "web.xml", "read", 0600);
+	assert_int_equal(confdir_read(f->dirfd, "web.xml", 100, &cf), 0);
+	assert_int_equal(linkat(f->dirfd, "web.xml", f->dirfd, "keep", 0), 0);
+	put(f->dirfd, "web.xml.new", "libvirt's", 0600);
+	assert_int_equal(renameat(f->dirfd, "web.xml.new", f->dirfd, "web.xml"), 0);
+	assert_int_equal(confdir_backup(f->dirfd, "web.xml", &cf), 1);
+	assert_string_equal(get(f->dirfd, "web.xml.nestvirt-orig"), "read");
+	confdir_file_close(&cf);
 }
 
 static void replace_writes_new_bytes_and_leaves_no_temporary(void **state)
@@ -395,7 +431,7 @@ static void restore_puts_the_original_back_and_drops_the_backup(void **state)
 	struct confdir_file cf;
 
 	put(f->dirfd, "web.xml", "original", 0600);
-	assert_int_equal(confdir_backup(f->dirfd, "web.xml"), 1);
+	assert_int_equal(backup(f->dirfd, "web.xml"), 1);
 	assert_int_equal(confdir_read(f->dirfd, "web.xml", 100, &cf), 0);
 	assert_int_equal(confdir_replace(f->dirfd, "web.xml", "changed", 7, &cf), 0);
 	confdir_file_close(&cf);
@@ -412,7 +448,7 @@ static void restore_after_a_backup_without_replace_drops_the_extra_link(void **s
 	/* A run stopped between the backup (a hard link) and the replace: rename(2) of two links
 	 * to one file does nothing, so the backup name must still go. */
 	put(f->dirfd, "web.xml", "original", 0600);
-	assert_int_equal(confdir_backup(f->dirfd, "web.xml"), 1);
+	assert_int_equal(backup(f->dirfd, "web.xml"), 1);
 	assert_int_equal(confdir_restore(f->dirfd, "web.xml"), 0);
 	assert_string_equal(get(f->dirfd, "web.xml"), "original");
 	assert_false(exists(f->dirfd, "web.xml.nestvirt-orig"));
@@ -498,6 +534,7 @@ int main(void)
 	    T(read_takes_exactly_the_cap_and_refuses_one_more),
 	    T(read_of_a_missing_file_names_the_errno),
 	    T(backup_keeps_the_original_and_the_first_one_wins),
+	    T(backup_is_the_version_read_even_after_the_name_was_replaced),
 	    T(replace_writes_new_bytes_and_leaves_no_temporary),
 	    T(replace_keeps_mode_owner_and_xattrs),
 	    T(copy_meta_copies_acl_and_selinux_label),

@@ -223,6 +223,34 @@ static void test_globs_parse_the_command_line_list(void **state)
 	assert_int_equal(nvconf_globs_parse("a/b", &g, why, sizeof(why)), -EINVAL);
 }
 
+/* The commented default file installed as /etc/nestvirt/nestvirt.conf: the defaults as is,
+ * and each example line valid once uncommented. */
+static void test_the_shipped_default_file_parses_to_the_defaults(void **state)
+{
+	char text[NVCONF_MAX_SIZE];
+	struct nvconf defaults;
+	FILE *f = fopen(SRCDIR "/etc/nestvirt.conf", "r");
+	size_t len;
+
+	(void)state;
+	assert_non_null(f);
+	len = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[len] = '\0';
+	nvconf_init(&defaults);
+	assert_int_equal(parse(text), 0);
+	assert_memory_equal(&conf, &defaults, sizeof(conf));
+	for (char *p = text; (p = strstr(p, "\n#")) != NULL; p++) {
+		size_t klen = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz");
+		char line[512];
+
+		if (klen == 0 || strncmp(p + 2 + klen, " =", 2))
+			continue;
+		snprintf(line, sizeof(line), "%.*s", (int)strcspn(p + 2, "\n"), p + 2);
+		assert_int_equal(parse(line), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +277,7 @@ int main(void)
 	    cmocka_unit_test(test_a_nul_byte_is_refused),
 	    cmocka_unit_test(test_an_overlong_line_is_refused),
 	    cmocka_unit_test(test_globs_parse_the_command_line_list),
+	    cmocka_unit_test(test_the_shipped_default_file_parses_to_the_defaults),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
