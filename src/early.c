@@ -158,7 +158,7 @@ static void clean_stale(int dfd, const char *name)
 	struct dirent *de;
 	DIR *d;
 
-	if (fileio_opendir(dfd, &d) < 0)
+	if (fileio_dir_stream(dfd, &d) < 0)
 		return;
 	while ((de = readdir(d)))
 		if (is_our_temp(de->d_name, name) && unlinkat(dfd, de->d_name, 0) < 0)
