@@ -4,6 +4,7 @@
 #   pre_sum=SHA PATH / pre_stamp=   /etc/libvirt/qemu before the first-boot unit (nvtest-prefb)
 #   fb_PROP=VALUE                   systemctl show of nestvirt-firstboot.service
 #   lv_PROP=VALUE                   libvirtd.service as the boot left it (before this probe)
+#   early_PROP=VALUE                nestvirt-early.service (the helper on the real root)
 #   fb_before_libvirtd=yes|no|none  the first-boot unit exited before libvirtd's main process
 #                                   started (monotonic timestamps; none: one of them never ran)
 #   post_sum=, post_stamp=          the same after the boot, before this probe starts libvirtd
@@ -19,6 +20,7 @@ fi
 systemctl show "$fb" -p LoadState,ActiveState,Result,ExecMainStatus,ConditionResult \
 	-p ExecMainExitTimestampMonotonic | sed 's/^/fb_/'
 systemctl show libvirtd.service -p ActiveState,ExecMainStartTimestampMonotonic | sed 's/^/lv_/'
+systemctl show nestvirt-early.service -p ActiveState,Result,ConditionResult | sed 's/^/early_/'
 fb_exit=$(systemctl show "$fb" -p ExecMainExitTimestampMonotonic --value)
 lv_start=$(systemctl show libvirtd.service -p ExecMainStartTimestampMonotonic --value)
 if [ "${fb_exit:-0}" = 0 ] || [ "${lv_start:-0}" = 0 ]; then
