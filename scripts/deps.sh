@@ -4,9 +4,9 @@
 # Usage: scripts/deps.sh [build|test]   (default: test, which includes build)
 set -eu
 
-build="gcc make pkg-config libkmod-dev libblkid-dev libxml2-dev libcmocka-dev"
+build="gcc make pkg-config libkmod-dev libblkid-dev libxml2-dev libcmocka-dev nettle-dev"
 test="$build kmod perl valgrind clang libclang-rt-14-dev shellcheck
-	dracut-core cpio zstd e2fsprogs qemu-system-x86 linux-image-amd64 debootstrap
+	acl dracut-core cpio zstd e2fsprogs qemu-system-x86 linux-image-amd64 debootstrap
 	systemd udev libvirt-clients virtinst xmlstarlet libxml2-utils python3 patch dpkg-dev
 	hyperfine"
 

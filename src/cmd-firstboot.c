@@ -121,7 +121,7 @@ static int check_state_text(const char *buf, size_t len, const char *path)
 	for (const char *p = buf; p < buf + len;) {
 		const char *nl = memchr(p, '\n', buf + len - p);
 		size_t llen = (nl ? nl : buf + len) - p;
-		size_t klen = strspn(p, "abcdefghijklmnopqrstuvwxyz_");
+		size_t klen = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_");
 
 		if (llen > 0 && (klen == 0 || klen >= llen || p[klen] != '='))
 			return log_error_errno(EBADMSG,
@@ -161,16 +161,16 @@ static int load_state(int rootfd, struct plan *p)
 	free(buf);
 	if (r < 0)
 		return r;
-	if (p->st.request != 0 && p->st.request != 1)
-		return log_error_errno(EBADMSG,
-				       "%s: request=%d is neither 0 nor 1: nothing changed", path,
-				       p->st.request);
+	/* -1 is the helper's "no valid nestvirt=" (state.h). */
+	if (p->st.request < -1 || p->st.request > 1)
+		return log_error_errno(EBADMSG, "%s: request=%d is not 1, 0 or -1: nothing changed",
+				       path, p->st.request);
 	if (p->st.firstboot != 0 && p->st.firstboot != 1)
 		return log_error_errno(EBADMSG,
 				       "%s: firstboot=%d is neither 0 nor 1: nothing "
 				       "changed",
 				       path, p->st.firstboot);
-	return 1;
+	return p->st.request >= 0;
 }
 
 static int load_conf(int rootfd, struct plan *p)
@@ -413,13 +413,14 @@ static int firstboot(int rootfd, struct plan *p)
 	int r;
 
 	show_path(path, sizeof(path), p->root, STAMP_DIR "/" STAMP_NAME);
-	if (faccessat(rootfd, STAMP_DIR "/" STAMP_NAME, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+	/* Followed like systemd's ConditionPathExists= does. */
+	if (faccessat(rootfd, STAMP_DIR "/" STAMP_NAME, F_OK, 0) == 0) {
 		log_info("first boot already done (%s exists): nothing to do", path);
 		return 0;
 	}
 	state_init(&p->st);
 	r = load_state(rootfd, p);
-	if (r <= 0 || p->st.request < 0) {
+	if (r <= 0) {
 		if (r == 0)
 			log_info(
 			    "nothing requested: no nestvirt= on the kernel command line and no "

@@ -24,6 +24,7 @@
 #include "hostcpu.h"
 #include "log.h"
 #include "rwcli.h"
+#include "rwrecord.h"
 #include "rwreport.h"
 #include "udiff.h"
 
@@ -57,6 +58,7 @@ static const struct option rewrite_options[] = {
     {"force", no_argument, NULL, OPT_FORCE},
     {"no-backup", no_argument, NULL, OPT_NO_BACKUP},
     {"json", no_argument, NULL, OPT_JSON},
+    {"skip-foreign", no_argument, NULL, OPT_SKIP_FOREIGN},
     {"help", no_argument, NULL, OPT_HELP},
     {0},
 };
@@ -66,6 +68,7 @@ static const char rewrite_usage[] =
     "                        [--mode feature|host-passthrough|host-model|disable] [--cpu SPEC]\n"
     "                        [--vendor intel|amd] [--domain GLOB]... [--exclude GLOB]...\n"
     "                        [--dry-run] [--override] [--force] [--no-backup] [--json]\n"
+    "                        [--skip-foreign]\n"
     "Edit libvirt's stored domain files (default /etc/libvirt/qemu/*.xml) so that KVM guests\n"
     "see the host's virtualization extension (vmx/svm). libvirtd must be stopped.\n";
 
@@ -82,8 +85,8 @@ static const struct {
 static int pick_mode(const struct opts *o, enum domxml_mode *mode)
 {
 	if (o->cpu && o->mode)
-		return rwcli_usage_error(rewrite_usage, "%s",
-					 "--mode and --cpu exclude each other");
+		return rwcli_usage_refuse(o, "rewrite", rewrite_usage, "%s",
+					  "--mode and --cpu exclude each other");
 	if (o->cpu) {
 		*mode = DOMXML_MODE_SPEC;
 		return 0;
@@ -96,9 +99,9 @@ static int pick_mode(const struct opts *o, enum domxml_mode *mode)
 			*mode = modes[i].mode;
 			return 0;
 		}
-	return rwcli_usage_error(
-	    rewrite_usage, "unknown --mode '%s' (feature, host-passthrough, host-model or disable)",
-	    o->mode);
+	return rwcli_usage_refuse(
+	    o, "rewrite", rewrite_usage,
+	    "unknown --mode '%s' (feature, host-passthrough, host-model or disable)", o->mode);
 }
 
 static const char *mode_name(enum domxml_mode mode)
@@ -166,11 +169,23 @@ static const char *vendor_feature(const struct opts *o, int rootfd, char *why, s
 	return kvm_module_flag(cpu.module);
 }
 
+/* The diff label "a/NAME": a name with control characters, a backslash or a double quote is
+ * C-quoted as git quotes it ("a/x\ny"), which GNU patch reads back. */
+static void diff_label(char *buf, size_t size, char side, const char *name)
+{
+	char esc[4 * NAME_MAX + 1];
+
+	if (rwreport_escape(name, true, esc, sizeof(esc)))
+		snprintf(buf, size, "\"%c/%s\"", side, esc);
+	else
+		snprintf(buf, size, "%c/%s", side, name);
+}
+
 /* The diff of a dry run, as text. */
 static char *make_diff(const char *name, const struct confdir_file *f,
 		       const struct domxml_result *res)
 {
-	char alabel[NAME_MAX + 3], blabel[NAME_MAX + 3];
+	char alabel[4 * NAME_MAX + 8], blabel[4 * NAME_MAX + 8];
 	char *text = NULL;
 	size_t len = 0;
 	FILE *m;
@@ -179,8 +194,8 @@ static char *make_diff(const char *name, const struct confdir_file *f,
 	m = open_memstream(&text, &len);
 	if (!m)
 		return NULL;
-	snprintf(alabel, sizeof(alabel), "a/%s", name);
-	snprintf(blabel, sizeof(blabel), "b/%s", name);
+	diff_label(alabel, sizeof(alabel), 'a', name);
+	diff_label(blabel, sizeof(blabel), 'b', name);
 	r = udiff_write(m, alabel, f->buf, f->len, blabel, res->out, res->out_len);
 	if (fclose(m) != 0 || r < 0) {
 		free(text);
@@ -205,6 +220,10 @@ static void add_warnings(const struct run *run, const char *domain, struct rwfil
  * committing it with two directory fsyncs instead of two per file. */
 #define BATCH_FILES 64
 #define BATCH_BYTES (4u << 20) /* keeps memory flat even for files near the size cap */
+
+#define LOCK_LOST                                                                                  \
+	"a libvirt daemon's pid file was replaced during the run (is a daemon starting?), "        \
+	"left unchanged"
 
 /* One file of a batch, with the storage its report points into. */
 struct item {
@@ -237,11 +256,39 @@ static void fail(struct item *it, const char *fmt, ...)
 	it->write = false;
 }
 
+/* The names a real run makes beside NAME.xml must fit the filesystem's NAME_MAX: the backup
+ * NAME.xml.nestvirt-orig and the temporary .NAME.xml.XXXXXX. Checked when the edit is known,
+ * so that a dry run says what the real run will. */
+static bool names_too_long(struct run *run, struct item *it)
+{
+	long max = fpathconf(run->dirfd, _PC_NAME_MAX);
+	size_t n = strlen(it->rf.name);
+
+	if (max <= 0)
+		max = NAME_MAX;
+	if (!run->o->no_backup && n + strlen(CONFDIR_BACKUP_SUFFIX) > (size_t)max) {
+		fail(it,
+		     "the name is too long for its backup %s%s (over %ld bytes), left unchanged",
+		     it->rf.name, CONFDIR_BACKUP_SUFFIX, max);
+		return true;
+	}
+	if (n + 8 > (size_t)max) {
+		fail(it,
+		     "the name is too long for the temporary file of its replacement (over %ld "
+		     "bytes), left unchanged",
+		     max);
+		return true;
+	}
+	return false;
+}
+
 static void set_result(struct run *run, struct item *it)
 {
 	it->rf.reason = it->res.reason;
 	switch (it->res.status) {
 	case DOMXML_CHANGED:
+		if (names_too_long(run, it))
+			break;
 		it->rf.result = RW_CHANGED;
 		add_warnings(run, it->domain, &it->rf);
 		if (run->o->dry_run)
@@ -258,6 +305,27 @@ static void set_result(struct run *run, struct item *it)
 	default:
 		fail(it, "%s, left unchanged", it->res.reason);
 	}
+}
+
+/* --skip-foreign: what is not a domain definition is skipped, with @why. */
+static void skip_foreign(struct item *it, const char *why)
+{
+	snprintf(it->reason, sizeof(it->reason), "not a domain definition: %s", why);
+	it->rf.result = RW_SKIPPED;
+	it->rf.reason = it->reason;
+}
+
+/* A well-formed document whose root is not <domain> (a network definition …). A domain file
+ * that does not parse is not foreign: it is a broken guest and stays a failure. */
+static bool is_foreign(const struct item *it, char *why, size_t size)
+{
+	char root[64];
+
+	if (rwrecord_root_element(it->f.buf, it->f.len, root, sizeof(root)) < 0 ||
+	    !strcmp(root, "domain"))
+		return false;
+	snprintf(why, size, "the root element is <%s>", root);
+	return true;
 }
 
 /* Select, read and edit file @name into @it; nothing is written yet. */
@@ -277,12 +345,20 @@ static void prepare(struct run *run, const char *name, struct item *it)
 	}
 	r = confdir_read(run->dirfd, name, CONFDIR_MAX_FILE, &it->f);
 	if (r < 0) {
-		fail(it, "%s, left unchanged", confdir_strerror(r, &it->f, buf, sizeof(buf)));
+		const char *why = confdir_strerror(r, &it->f, buf, sizeof(buf));
+
+		if (run->o->skip_foreign && (r == -ELOOP || r == -EISDIR || r == -ENODEV))
+			skip_foreign(it, why);
+		else
+			fail(it, "%s, left unchanged", why);
 		return;
 	}
 	r = domxml_apply(it->f.buf, it->f.len, &run->req, &it->res);
 	if (r < 0)
 		fail(it, "cannot edit: %s, left unchanged", strerror(-r));
+	else if (it->res.status == DOMXML_INVALID && run->o->skip_foreign &&
+		 is_foreign(it, buf, sizeof(buf)))
+		skip_foreign(it, buf);
 	else
 		set_result(run, it);
 }
@@ -298,11 +374,14 @@ static void leftover_warning(struct item *it, const struct commit_file *c)
 /* Commit what the batch changed, report every file of it, free it. */
 static void flush(struct run *run, struct batch *b)
 {
+	bool held = rwcli_locks_valid(&run->locks);
 	size_t n = 0;
 
 	for (size_t i = 0; i < b->n; i++) {
 		struct item *it = &b->items[i];
 
+		if (it->write && !held)
+			fail(it, "%s", LOCK_LOST);
 		if (it->write)
 			b->commit[n++] = (struct commit_file){.name = it->rf.name,
 							      .f = &it->f,
@@ -352,14 +431,14 @@ static int rewrite_files(struct run *run, char *const *names, size_t n)
 	return 0;
 }
 
-static int load_spec(const char *text, struct cpuspec **ret)
+static int load_spec(const struct opts *o, const char *text, struct cpuspec **ret)
 {
 	char err[256];
 	int r;
 
 	r = cpuspec_parse(text, ret, err, sizeof(err));
 	if (r < 0)
-		return rwcli_usage_error(rewrite_usage, "--cpu: %s", err);
+		return rwcli_usage_refuse(o, "rewrite", rewrite_usage, "--cpu: %s", err);
 	return 0;
 }
 
@@ -372,8 +451,8 @@ static struct cpumap *load_map(int rootfd, bool needed)
 
 	r = cpumap_load_root(rootfd, GUEST_ARCH, &map);
 	if (r < 0 && needed)
-		log_warning("cannot read libvirt's CPU map (%s): --cpu names are not checked",
-			    strerror(-r));
+		log_warning_errno(
+		    r, "cannot read libvirt's CPU map (%m): --cpu names are not checked");
 	return r < 0 ? NULL : map;
 }
 
@@ -392,10 +471,8 @@ static int rewrite_dir(struct run *run)
 	int r, status;
 
 	r = confdir_list(run->dirfd, &list);
-	if (r < 0) {
-		log_error("%s: cannot list: %s", run->dir, strerror(-r));
-		return 2;
-	}
+	if (r < 0)
+		return rwcli_refuse_errno(o, "rewrite", r, "%s: cannot list: %m", run->dir);
 	rwreport_begin(&run->rep, stdout, o->json, "rewrite", run->dir, o->dry_run, kv);
 	if (!o->dry_run)
 		rwcli_remove_stale(run->dirfd, run->dir, &list, &run->rep);
@@ -413,13 +490,13 @@ static int prepare_request(const struct opts *o, int rootfd, struct run *run, st
 	int r;
 
 	if (o->vendor && strcmp(o->vendor, "intel") && strcmp(o->vendor, "amd"))
-		return rwcli_usage_error(rewrite_usage, "unknown --vendor '%s' (intel or amd)",
-					 o->vendor);
+		return rwcli_usage_refuse(o, "rewrite", rewrite_usage,
+					  "unknown --vendor '%s' (intel or amd)", o->vendor);
 	r = pick_mode(o, &run->req.mode);
 	if (r < 0)
 		return r;
 	if (o->cpu) {
-		r = load_spec(o->cpu, spec);
+		r = load_spec(o, o->cpu, spec);
 		if (r < 0)
 			return r;
 		run->req.spec = *spec;
@@ -427,22 +504,24 @@ static int prepare_request(const struct opts *o, int rootfd, struct run *run, st
 	run->req.override = o->override;
 	run->req.vendor_feature = vendor_feature(o, rootfd, why, sizeof(why));
 	if (!run->req.vendor_feature &&
-	    (run->req.mode == DOMXML_MODE_FEATURE || run->req.mode == DOMXML_MODE_DISABLE))
-		return log_error_errno(EINVAL, "%s: give --vendor intel or --vendor amd", why);
+	    (run->req.mode == DOMXML_MODE_FEATURE || run->req.mode == DOMXML_MODE_DISABLE)) {
+		rwcli_refuse(o, "rewrite", "%s: give --vendor intel or --vendor amd", why);
+		return -EINVAL;
+	}
 	*map = load_map(rootfd, o->cpu != NULL);
 	run->req.map = *map;
 	/* One clear error before any file is touched, not the same failure for every domain. */
-	if (domxml_check_names(&run->req, why, sizeof(why)) < 0)
-		return log_error_errno(EINVAL,
-				       "--cpu: %s ('nestvirt cpu-models %s' lists the "
-				       "models)",
-				       why, GUEST_ARCH);
+	if (domxml_check_names(&run->req, why, sizeof(why)) < 0) {
+		rwcli_refuse(o, "rewrite", "--cpu: %s ('nestvirt cpu-models %s' lists the models)",
+			     why, GUEST_ARCH);
+		return -EINVAL;
+	}
 	return 0;
 }
 
 int rewrite_main(int argc, char **argv)
 {
-	struct run run = {.rootfd = -1, .dirfd = -1, .locks = {.fds = {-1, -1, -1}}};
+	struct run run = {.rootfd = -1, .dirfd = -1, .locks = RWCLI_LOCKS_INIT};
 	struct cpuspec *spec = NULL;
 	struct cpumap *map = NULL;
 	int status = 2, r;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "rwrecord.h"
 
 #define CHANGED_UNDERNEATH                                                                         \
 	"changed underneath (replaced or edited by another writer since it was read), left for "   \
@@ -24,6 +25,21 @@ static void fail(struct commit_file *c, const char *fmt, ...)
 	vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
 	va_end(ap);
 	c->failed = true;
+}
+
+/* A backup name already taken is trusted only if it holds the original of this file as
+ * nestvirt left it; anything else would make a later rollback put the wrong file back. */
+static void check_existing_backup(int dirfd, struct commit_file *c)
+{
+	char bak[NAME_MAX + 1], why[NAME_MAX + 128];
+	enum rwrecord_backup v;
+
+	snprintf(bak, sizeof(bak), "%s%s", c->name, CONFDIR_BACKUP_SUFFIX);
+	v = rwrecord_judge_backup(dirfd, bak, c->f);
+	if (v == RWRECORD_BACKUP_KEEP)
+		return;
+	fail(c, "%s; left unchanged ('nestvirt rollback --prune' drops the backup)",
+	     rwrecord_backup_reason(v, bak, why, sizeof(why)));
 }
 
 /* Link the backups of the batch; returns how many it made. */
@@ -47,6 +63,8 @@ static size_t link_backups(int dirfd, struct commit_file *files, size_t n)
 			snprintf(c->backup, sizeof(c->backup), "%s%s", c->name,
 				 CONFDIR_BACKUP_SUFFIX);
 			made++;
+		} else {
+			check_existing_backup(dirfd, c);
 		}
 	}
 	return made;
@@ -166,6 +184,14 @@ static void replace_all(int dirfd, struct commit_file *files, size_t n)
 		if (c->failed)
 			continue;
 		r = confdir_stage(dirfd, c->name, c->data, c->len, c->f, &c->tmp);
+		if (r == 0) {
+			/* What nestvirt wrote, for rollback: without user xattrs, nothing. */
+			r = rwrecord_set(c->tmp.fd, c->data, c->len);
+			if (r == -EOPNOTSUPP)
+				r = 0;
+			if (r < 0)
+				confdir_abort(dirfd, &c->tmp);
+		}
 		if (r < 0)
 			fail(c, "cannot write the new version: %s, left unchanged", strerror(-r));
 	}

@@ -191,12 +191,28 @@ static int read_fd(int fd, size_t size, size_t cap, char **ret, size_t *ret_len)
 	return 0;
 }
 
+/* 0 for a regular file, else the error confdir_read gives for its type. */
+static int file_kind(const struct stat *st)
+{
+	if (S_ISREG(st->st_mode))
+		return 0;
+	if (S_ISLNK(st->st_mode))
+		return -ELOOP;
+	return S_ISDIR(st->st_mode) ? -EISDIR : -ENODEV;
+}
+
 int confdir_read(int dirfd, const char *name, size_t cap, struct confdir_file *f)
 {
 	int r;
 
 	*f = (struct confdir_file){.fd = -1};
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	/* The type first, without opening: opening a device can act (a watchdog arms). */
+	if (fstatat(dirfd, name, &f->st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	r = file_kind(&f->st);
+	if (r < 0)
+		return r;
+	/* O_NONBLOCK: should a FIFO be swapped in meanwhile, opening it must not wait. */
 	f->fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (f->fd < 0)
 		return -errno;
@@ -204,10 +220,9 @@ int confdir_read(int dirfd, const char *name, size_t cap, struct confdir_file *f
 		r = -errno;
 		goto fail;
 	}
-	if (!S_ISREG(f->st.st_mode)) {
-		r = S_ISDIR(f->st.st_mode) ? -EISDIR : -ENODEV;
+	r = file_kind(&f->st);
+	if (r < 0)
 		goto fail;
-	}
 	if ((size_t)f->st.st_size > cap) {
 		r = -EFBIG;
 		goto fail;
@@ -328,7 +343,7 @@ int confdir_sync(int dirfd)
 	return fsync(dirfd) < 0 ? -errno : 0;
 }
 
-int confdir_restore(int dirfd, const char *name)
+int confdir_restore(int dirfd, const char *name, const struct stat *expect)
 {
 	struct stat bst, cst;
 	char bak[NAME_MAX + 1];
@@ -343,6 +358,11 @@ int confdir_restore(int dirfd, const char *name)
 		return errno == ENOENT ? -ESTALE : -errno;
 	if (!S_ISREG(bst.st_mode) || !S_ISREG(cst.st_mode))
 		return -ENODEV;
+	if (expect && (cst.st_dev != expect->st_dev || cst.st_ino != expect->st_ino ||
+		       cst.st_size != expect->st_size ||
+		       cst.st_mtim.tv_sec != expect->st_mtim.tv_sec ||
+		       cst.st_mtim.tv_nsec != expect->st_mtim.tv_nsec))
+		return -EAGAIN;
 	if (renameat(dirfd, bak, dirfd, name) < 0)
 		return -errno;
 	/* rename(2) does nothing when both names are links to one file, which is the case when

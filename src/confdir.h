@@ -94,8 +94,9 @@ int confdir_sync(int dirfd);
 /* Put the backup of @name back under @name and drop the backup, atomically (one rename),
  * made durable before returning. -ENOENT if there is no backup; -ESTALE if @name itself no
  * longer exists (the domain was undefined: nothing is resurrected); -ENODEV if the backup is
- * not a regular file. */
-int confdir_restore(int dirfd, const char *name);
+ * not a regular file; -EAGAIN if @expect is given and @name no longer holds that version
+ * (same inode, size and modification time) when it is about to be replaced. */
+int confdir_restore(int dirfd, const char *name, const struct stat *expect);
 
 /* Take the one-run-at-a-time lock @path below @rootfd (created with its directories).
  * -EBUSY when another process holds it; the lock lasts until *@ret_fd is closed. */

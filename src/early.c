@@ -384,8 +384,8 @@ static int apply_to_module(struct run *run)
 		break;
 	case KVMMOD_UNKNOWN:
 		errno = -ks.err;
-		set_outcome(st, "unknown", "cannot tell whether %s is loaded: /sys/module/%s: %m",
-			    st->module, st->module);
+		set_outcome(st, "unknown", "cannot tell whether %s is loaded: /sys/module/%s%s: %m",
+			    st->module, st->module, ks.err_file);
 		return log_error_errno(ks.err, "%s", st->message);
 	case KVMMOD_BUILTIN:
 		set_outcome(st, "builtin",

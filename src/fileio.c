@@ -306,9 +306,48 @@ static int copy_xattrs(int from, int to)
 	return r;
 }
 
+/* Is @name in the NUL-separated @list of @n bytes? */
+static bool in_list(const char *list, ssize_t n, const char *name)
+{
+	for (const char *p = list; p < list + n; p += strlen(p) + 1)
+		if (!strcmp(p, name))
+			return true;
+	return false;
+}
+
+/* Remove from @to every xattr that @from lacks: what a new file inherits (an access ACL from
+ * the directory's default ACL) must not widen who can read it. */
+static int strip_xattrs(int from, int to)
+{
+	char *have = NULL, *want = NULL;
+	ssize_t nhave, nwant;
+	int r = 0;
+
+	nhave = list_xattrs(to, &have);
+	if (nhave <= 0)
+		return nhave;
+	nwant = list_xattrs(from, &want);
+	if (nwant < 0) {
+		free(have);
+		return nwant;
+	}
+	for (char *name = have; name < have + nhave; name += strlen(name) + 1) {
+		if (in_list(want, nwant, name))
+			continue;
+		if (fremovexattr(to, name) < 0 && errno != ENODATA) {
+			r = -errno;
+			break;
+		}
+	}
+	free(want);
+	free(have);
+	return r;
+}
+
 int fileio_copy_meta(int from, int to)
 {
 	struct stat st;
+	int r;
 
 	if (fstat(from, &st) < 0)
 		return -errno;
@@ -318,7 +357,13 @@ int fileio_copy_meta(int from, int to)
 	 * group bits fchmod writes into the ACL mask. */
 	if (fchmod(to, st.st_mode & 07777) < 0)
 		return -errno;
-	return copy_xattrs(from, to);
+	r = copy_xattrs(from, to);
+	if (r == 0)
+		r = strip_xattrs(from, to);
+	/* Without an access ACL the group bits are the mode's again, not an inherited mask. */
+	if (r == 0 && fchmod(to, st.st_mode & 07777) < 0)
+		r = -errno;
+	return r;
 }
 
 int fileio_temp_write_like(int dirfd, const char *name, const void *data, size_t len, int likefd,

@@ -57,5 +57,6 @@ int fileio_temp_commit(int dirfd, const char *name, struct fileio_temp *t);
 /* Remove @t unused (a batch given up). */
 void fileio_temp_abort(int dirfd, struct fileio_temp *t);
 
-/* Copy owner, group, mode and all extended attributes of @from to @to. */
+/* Give @to exactly the owner, group, mode and extended attributes of @from: all of @from's
+ * are copied, and those @to has that @from lacks (an inherited ACL) are removed. */
 int fileio_copy_meta(int from, int to);

@@ -119,6 +119,7 @@ static void read_initstate(int dfd, struct kvmmod_state *st)
 	if (r < 0) {
 		st->init = KVMMOD_INIT_UNKNOWN;
 		st->err = r;
+		st->err_file = "/initstate";
 		return;
 	}
 	if (!strcmp(val, "live"))
@@ -130,6 +131,7 @@ static void read_initstate(int dfd, struct kvmmod_state *st)
 	else {
 		st->init = KVMMOD_INIT_UNKNOWN;
 		st->err = -EBADMSG;
+		st->err_file = "/initstate";
 	}
 }
 
@@ -139,6 +141,7 @@ int kvmmod_read_state(int rootfd, const char *release, const char *module, struc
 	int dfd;
 
 	memset(st, 0, sizeof(*st));
+	st->err_file = "";
 	st->refcnt = -1;
 	st->nested = -1;
 	snprintf(path, sizeof(path), "sys/module/%s", module);

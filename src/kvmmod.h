@@ -22,9 +22,10 @@ enum kvmmod_init {
 
 struct kvmmod_state {
 	enum kvmmod_init init;
-	int refcnt; /* users: open /dev/kvm, VMs; -1 when unknown (unreadable or empty) */
-	int nested; /* live parameter: 1, 0, or -1 when unknown */
-	int err;    /* negative errno behind KVMMOD_INIT_UNKNOWN, else 0 */
+	int refcnt;	      /* users: open /dev/kvm, VMs; -1 when unknown (unreadable or empty) */
+	int nested;	      /* live parameter: 1, 0, or -1 when unknown */
+	int err;	      /* negative errno behind KVMMOD_INIT_UNKNOWN, else 0 */
+	const char *err_file; /* what could not be read: "" (the directory) or "/initstate" */
 };
 
 enum kvmmod_action {

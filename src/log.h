@@ -20,10 +20,10 @@ void log_set_max_level(int level);
 int log_msg_errno(int level, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void log_vmsg(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
-#define log_error(...) log_msg_errno(LOG_ERR, 0, __VA_ARGS__)
-#define log_warning(...) log_msg_errno(LOG_WARNING, 0, __VA_ARGS__)
-#define log_notice(...) log_msg_errno(LOG_NOTICE, 0, __VA_ARGS__)
-#define log_info(...) log_msg_errno(LOG_INFO, 0, __VA_ARGS__)
-#define log_debug(...) log_msg_errno(LOG_DEBUG, 0, __VA_ARGS__)
-#define log_error_errno(err, ...) log_msg_errno(LOG_ERR, (err), __VA_ARGS__)
+#define log_error(...)		    log_msg_errno(LOG_ERR, 0, __VA_ARGS__)
+#define log_warning(...)	    log_msg_errno(LOG_WARNING, 0, __VA_ARGS__)
+#define log_notice(...)		    log_msg_errno(LOG_NOTICE, 0, __VA_ARGS__)
+#define log_info(...)		    log_msg_errno(LOG_INFO, 0, __VA_ARGS__)
+#define log_debug(...)		    log_msg_errno(LOG_DEBUG, 0, __VA_ARGS__)
+#define log_error_errno(err, ...)   log_msg_errno(LOG_ERR, (err), __VA_ARGS__)
 #define log_warning_errno(err, ...) log_msg_errno(LOG_WARNING, (err), __VA_ARGS__)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -90,6 +91,9 @@ int main(int argc, char **argv)
 	if (o.verbose)
 		log_set_max_level(LOG_DEBUG);
 
+	/* The directories we create must pass our own check (not group/other-writable) whatever
+	 * umask the caller left us. */
+	umask(umask(022) | 022);
 	cfg.rootfd = open(o.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cfg.rootfd < 0) {
 		log_error_errno(errno, "%s: %m", o.root);

@@ -10,7 +10,7 @@
  * so our "nested=" comes last and wins. Only MODULE.nested= on the kernel command line comes
  * later still, and that is the admin's word.
  */
-#define MODCONF_DIR "run/modprobe.d"
+#define MODCONF_DIR  "run/modprobe.d"
 #define MODCONF_NAME "zz-nestvirt.conf"
 
 /* Write the snippet text for @module (e.g. "kvm_amd") with nested=@want (always the digit:

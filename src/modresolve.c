@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kvmmod.h"
+
 /* kmod 30's search order (libkmod-config.c default_config_paths). */
 static const char *const modprobe_dirs[] = {
-	"/etc/modprobe.d",
-	"/run/modprobe.d",
-	"/usr/local/lib/modprobe.d",
-	"/lib/modprobe.d",
+    "/etc/modprobe.d",
+    "/run/modprobe.d",
+    "/usr/local/lib/modprobe.d",
+    "/lib/modprobe.d",
 };
 #define N_DIRS (sizeof(modprobe_dirs) / sizeof(modprobe_dirs[0]))
 
@@ -46,19 +48,30 @@ out:
 	return r;
 }
 
-int modresolve_last_nested(const char *options)
+int modresolve_last_nested(const char *module, const char *options)
 {
 	int last = -1;
 
 	for (const char *p = options; (p = strstr(p, "nested=")); p += 7) {
+		char value[64];
 		const char *v = p + 7;
+		size_t n = strcspn(v, " ");
 
 		if (p != options && p[-1] != ' ')
 			continue;
-		if (*v == '1' || *v == 'Y' || *v == 'y')
-			last = 1;
-		else if (*v == '0' || *v == 'N' || *v == 'n')
-			last = 0;
+		if (n >= sizeof(value))
+			return -EINVAL;
+		memcpy(value, v, n);
+		value[n] = '\0';
+		/* The kernel's next_arg() drops the quotes of a quoted value. */
+		if (n >= 2 && value[0] == '"' && value[n - 1] == '"') {
+			memmove(value, value + 1, n - 2);
+			value[n - 2] = '\0';
+		}
+		last = kvmmod_parse_nested(module, value);
+		/* The kernel stops at the first parameter it rejects, and the load fails. */
+		if (last < 0)
+			return last;
 	}
 	return last;
 }

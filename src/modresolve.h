@@ -13,5 +13,7 @@
  * Returns 0, or a negative errno when libkmod could not be set up. */
 int modresolve_options(const char *root, const char *module, char *buf, size_t size);
 
-/* The last nested= value in an options string: 1, 0, or -1 when there is none. */
-int modresolve_last_nested(const char *options);
+/* The last nested= value in @module's options string, each read by the parameter's type as
+ * the kernel reads it: 1, 0, -1 when there is none, or -EINVAL (< -1) when the kernel rejects
+ * any of them (the module then fails to load). */
+int modresolve_last_nested(const char *module, const char *options);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "confdir.h"
@@ -37,16 +38,6 @@ static int vusage_error(const struct opts *o, const char *command, const char *u
 	fprintf(stderr, "nestvirt: %s\n%s", msg, usage);
 	if (o && o->json && command)
 		rwreport_refused(stdout, true, command, msg);
-	return -EINVAL;
-}
-
-int rwcli_usage_error(const char *usage, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vusage_error(NULL, NULL, usage, fmt, ap);
-	va_end(ap);
 	return -EINVAL;
 }
 
@@ -115,6 +106,17 @@ static int set_opt(struct opts *o, int c)
 	return 0;
 }
 
+int rwcli_usage_refuse(const struct opts *o, const char *command, const char *usage,
+		       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vusage_error(o, command, usage, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
 /* --json anywhere on the line decides the form of a usage error too. */
 static bool wants_json(int argc, char **argv)
 {
@@ -168,24 +170,47 @@ int rwcli_join_path(char *buf, size_t size, const char *root, const char *rel)
 	return 0;
 }
 
-int rwcli_refuse(const struct opts *o, const char *command, const char *fmt, ...)
+static int vrefuse(const struct opts *o, const char *command, int err, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static int vrefuse(const struct opts *o, const char *command, int err, const char *fmt, va_list ap)
 {
 	char msg[PATH_MAX + 512];
-	va_list ap;
 
-	va_start(ap, fmt);
+	/* glibc's printf formats %m from errno: the same text log_*_errno gives. */
+	errno = err < 0 ? -err : err;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	log_error("%s", msg);
 	return rwreport_refused(stdout, o->json, command, msg);
+}
+
+int rwcli_refuse(const struct opts *o, const char *command, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vrefuse(o, command, 0, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int rwcli_refuse_errno(const struct opts *o, const char *command, int err, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vrefuse(o, command, err, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 int rwcli_open_root(const struct opts *o, const char *command, int *ret_fd)
 {
 	*ret_fd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (*ret_fd < 0)
-		return rwcli_refuse(o, command, "%s: cannot open the root directory: %s", o->root,
-				    strerror(errno));
+		return rwcli_refuse_errno(o, command, errno,
+					  "%s: cannot open the root directory: %m", o->root);
 	return 0;
 }
 
@@ -196,10 +221,17 @@ int rwcli_open_config_dir(const struct opts *o, const char *command, int rootfd,
 
 	if (o->config_dir) {
 		snprintf(disp, size, "%s", o->config_dir);
-		*ret_fd = open(o->config_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		/* As named, but not through a symlink as its last component: the dir that
+		 * is replaced in must be the one the admin named, not where a link points. */
+		*ret_fd = open(o->config_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (*ret_fd < 0 && errno == ELOOP)
+			return rwcli_refuse(o, command,
+					    "%s: the config directory is a symbolic link: give the "
+					    "directory itself",
+					    disp);
 		if (*ret_fd < 0)
-			return rwcli_refuse(o, command, "%s: cannot open the config directory: %s",
-					    disp, strerror(errno));
+			return rwcli_refuse_errno(o, command, errno,
+						  "%s: cannot open the config directory: %m", disp);
 		return 0;
 	}
 	r = rwcli_join_path(disp, size, o->root, RWCLI_DEFAULT_CONFIG_DIR);
@@ -209,8 +241,8 @@ int rwcli_open_config_dir(const struct opts *o, const char *command, int rootfd,
 	if (r == -ENOENT)
 		return 1;
 	if (r < 0)
-		return rwcli_refuse(o, command, "%s: cannot open the config directory: %s", disp,
-				    strerror(-r));
+		return rwcli_refuse_errno(o, command, r, "%s: cannot open the config directory: %m",
+					  disp);
 	return 0;
 }
 
@@ -257,7 +289,45 @@ static int take_run_lock(const struct opts *o, int rootfd, const char *command, 
 		return rwcli_refuse(
 		    o, command, "another nestvirt rewrite or rollback is running (%s is locked)",
 		    path);
-	return rwcli_refuse(o, command, "%s: cannot take the lock: %s", path, strerror(-r));
+	return rwcli_refuse_errno(o, command, r, "%s: cannot take the lock: %m", path);
+}
+
+/* Hold the daemons' pid files. Returns 0 to go on, 2 (reported) to refuse. */
+static int hold_daemons(const struct opts *o, const char *command, int rootfd, int dirfd,
+			struct rwcli_locks *l)
+{
+	char path[PATH_MAX], rel[128] = "";
+	struct daemon_running who;
+	uid_t session = (uid_t)-1;
+	struct stat st;
+	int r;
+
+	if (o->config_dir && fstat(dirfd, &st) == 0)
+		session = st.st_uid;
+	r = daemon_hold_all(rootfd, session, &l->hold, &who, rel, sizeof(rel));
+	if (r == 0)
+		return 0;
+	rwcli_join_path(path, sizeof(path), o->root, rel);
+	if (r > 0 && o->force) {
+		log_warning("%s is running (pid %d holds the lock on its pid file %s); going on "
+			    "(--force): edits may be overwritten",
+			    who.name, (int)who.pid, path);
+		return 0;
+	}
+	if (r > 0)
+		return rwcli_refuse(
+		    o, command,
+		    "%s is running (pid %d holds the lock on its pid file %s): stop "
+		    "it first, or use --force",
+		    who.name, (int)who.pid, path);
+	if (o->force) {
+		log_warning_errno(r, "%s: cannot lock the pid file of %s: %m; going on (--force)",
+				  path, who.name);
+		return 0;
+	}
+	return rwcli_refuse_errno(
+	    o, command, r, "cannot tell whether %s is running (%s: %m): use --force if it is not",
+	    who.name, path);
 }
 
 int rwcli_lock(const struct opts *o, const char *command, int rootfd, int dirfd,
@@ -265,25 +335,28 @@ int rwcli_lock(const struct opts *o, const char *command, int rootfd, int dirfd,
 {
 	int r;
 
-	*l = (struct rwcli_locks){.fds = {-1, -1, -1}, .dirfd = dirfd};
-	r = check_daemon(o, rootfd, command);
-	if (r == 0 && !o->dry_run)
-		r = take_run_lock(o, rootfd, command, &l->fds[0]);
+	*l = (struct rwcli_locks)RWCLI_LOCKS_INIT;
+	l->rootfd = rootfd;
+	if (o->dry_run)
+		return check_daemon(o, rootfd, command);
+	r = take_run_lock(o, rootfd, command, &l->runlock);
+	if (r == 0)
+		r = hold_daemons(o, command, rootfd, dirfd, l);
 	return r;
 }
 
-int rwcli_check_locks(const struct rwcli_locks *l)
+bool rwcli_locks_valid(const struct rwcli_locks *l)
 {
-	(void)l;
-	return 0;
+	return l->rootfd < 0 || daemon_hold_valid(l->rootfd, &l->hold);
 }
 
 void rwcli_unlock(struct rwcli_locks *l)
 {
-	for (size_t i = 0; i < sizeof(l->fds) / sizeof(l->fds[0]); i++)
-		if (l->fds[i] >= 0)
-			close(l->fds[i]);
-	l->fds[0] = l->fds[1] = l->fds[2] = -1;
+	if (l->rootfd >= 0)
+		daemon_release(l->rootfd, &l->hold);
+	if (l->runlock >= 0)
+		close(l->runlock);
+	l->runlock = -1;
 }
 
 int rwcli_report_empty(const struct opts *o, const char *command, const char *dir)

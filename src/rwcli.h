@@ -7,6 +7,7 @@
 #include <getopt.h>
 
 #include "confdir.h"
+#include "daemon.h"
 #include "rwreport.h"
 
 /*
@@ -50,10 +51,10 @@ enum {
 	OPT_HELP,
 };
 
-/* Print "nestvirt: MESSAGE" and @usage to stderr; under --json (@json) also the JSON refusal
- * of @command on stdout. Returns -EINVAL. */
-int rwcli_usage_error(const char *usage, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* A usage error found after parsing: "nestvirt: MESSAGE" and @usage to stderr, and under
+ * --json the JSON refusal of @command on stdout. Returns -EINVAL. */
+int rwcli_usage_refuse(const struct opts *o, const char *command, const char *usage,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Parse @argv into @o. Returns 1 after --help, 0 to go on, -EINVAL on a usage error (reported,
  * as a JSON refusal too when --json came before it). @command names the JSON refusal. */
@@ -68,6 +69,10 @@ int rwcli_join_path(char *buf, size_t size, const char *root, const char *rel);
 int rwcli_refuse(const struct opts *o, const char *command, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The same with "%m" in @fmt formatting errno @err (positive or negative). */
+int rwcli_refuse_errno(const struct opts *o, const char *command, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Open --root. Returns 0, or 2 refused (reported). */
 int rwcli_open_root(const struct opts *o, const char *command, int *ret_fd);
 
@@ -77,18 +82,26 @@ int rwcli_open_root(const struct opts *o, const char *command, int *ret_fd);
 int rwcli_open_config_dir(const struct opts *o, const char *command, int rootfd, char *disp,
 			  size_t size, int *ret_fd);
 
-/* The run's guards, held until rwcli_unlock: the pid-file locks of the libvirt daemons (so
- * that none can start during the run) and nestvirt's own run lock. Returns 0 to go on, 2
- * refused (reported). A dry run takes no lock and only warns about a running daemon. */
+/* The run's guards, held until rwcli_unlock: nestvirt's own run lock, then the pid-file
+ * locks of the libvirt daemons (daemon.h), so that none can start during the run; for a
+ * --config-dir owned by another user than root also that user's session daemons'. Returns 0
+ * to go on, 2 refused (reported). A dry run takes no lock and only warns about a running
+ * daemon; --force goes on past a running daemon with a warning. */
 struct rwcli_locks {
-	int fds[3];
-	int dirfd; /* the config dir, for a session-mode lock */
+	int runlock;
+	int rootfd;
+	struct daemon_hold hold;
 };
 int rwcli_lock(const struct opts *o, const char *command, int rootfd, int dirfd,
 	       struct rwcli_locks *l);
-/* Still ours: the daemons' pid-file locks are held (a re-check before each batch). */
-int rwcli_check_locks(const struct rwcli_locks *l);
+/* Still ours: the daemons' pid files are still the files we lock (a re-check before each
+ * batch). False means a daemon may be starting: write nothing more. */
+bool rwcli_locks_valid(const struct rwcli_locks *l);
 void rwcli_unlock(struct rwcli_locks *l);
+#define RWCLI_LOCKS_INIT                                                                           \
+	{                                                                                          \
+		.runlock = -1, .rootfd = -1                                                        \
+	}
 
 /* Print the whole report of a run with nothing to do (the default config dir is missing). */
 int rwcli_report_empty(const struct opts *o, const char *command, const char *dir);

@@ -1,81 +1,16 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "rwreport.h"
 
+#include "json.h"
+
 #include <stdarg.h>
-#include <stdint.h>
 #include <string.h>
 
-static const char *const json_results[2][RW_NRESULTS] = {
+static const char *const json_results[3][RW_NRESULTS] = {
     {"changed", "unchanged", "skipped", "failed"},
     {"restored", "unchanged", "skipped", "failed"},
+    {"removed", "unchanged", "skipped", "failed"},
 };
-
-/* Length of the valid UTF-8 sequence at @s, 0 if invalid (overlong, surrogate, > U+10FFFF). */
-static size_t utf8_len(const unsigned char *s)
-{
-	uint32_t c;
-	size_t n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, c = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, c = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, c = s[0] & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	return n;
-}
-
-void json_write_string(FILE *out, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-
-	fputc('"', out);
-	while (*s) {
-		size_t n = utf8_len(s);
-
-		if (n == 0) {
-			fputs("\\ufffd", out);
-			s++;
-			continue;
-		}
-		switch (*s) {
-		case '"':
-			fputs("\\\"", out);
-			break;
-		case '\\':
-			fputs("\\\\", out);
-			break;
-		case '\n':
-			fputs("\\n", out);
-			break;
-		case '\t':
-			fputs("\\t", out);
-			break;
-		case '\r':
-			fputs("\\r", out);
-			break;
-		default:
-			if (*s < 0x20 || *s == 0x7f)
-				fprintf(out, "\\u%04x", *s);
-			else
-				fwrite(s, 1, n, out);
-		}
-		s += n;
-	}
-	fputc('"', out);
-}
 
 static void json_key(FILE *out, const char *key)
 {
@@ -90,7 +25,9 @@ void rwreport_begin(struct rwreport *rep, FILE *out, bool json, const char *comm
 	    .out = out,
 	    .json = json,
 	    .dry_run = dry_run,
-	    .rollback = !strcmp(command, "rollback"),
+	    .rollback = !strcmp(command, "rollback") ? 1
+			: !strcmp(command, "prune")  ? 2
+						     : 0,
 	    .dir = dir,
 	};
 	if (!json)
@@ -119,6 +56,64 @@ static void open_files(struct rwreport *rep)
 		fputs("],\n  \"files\": [", rep->out);
 }
 
+/* The C escape of byte @c, or NULL when it stands for itself. @name: also the backslash
+ * and the double quote, so that an escaped name reads back unambiguously. */
+static const char *c_escape(unsigned char c, bool name, char buf[5])
+{
+	switch (c) {
+	case '\n':
+		return "\\n";
+	case '\t':
+		return "\\t";
+	case '\r':
+		return "\\r";
+	case '\\':
+		return name ? "\\\\" : NULL;
+	case '"':
+		return name ? "\\\"" : NULL;
+	}
+	if (c < 0x20 || c == 0x7f) {
+		snprintf(buf, 5, "\\%03o", c);
+		return buf;
+	}
+	return NULL;
+}
+
+bool rwreport_escape(const char *s, bool name, char *buf, size_t size)
+{
+	bool escaped = false;
+	size_t k = 0;
+
+	for (; *s; s++) {
+		char tmp[5];
+		const char *e = c_escape(*s, name, tmp);
+		size_t n = e ? strlen(e) : 1;
+
+		escaped |= e != NULL;
+		if (k + n >= size)
+			break;
+		memcpy(buf + k, e ? e : s, n);
+		k += n;
+	}
+	if (size)
+		buf[k] = '\0';
+	return escaped;
+}
+
+/* @s on one line of the human report: a control character in it cannot start a new line. */
+static void put_line_part(FILE *out, const char *s, bool name)
+{
+	for (; *s; s++) {
+		char tmp[5];
+		const char *e = c_escape(*s, name, tmp);
+
+		if (e)
+			fputs(e, out);
+		else
+			fputc(*s, out);
+	}
+}
+
 void rwreport_note(struct rwreport *rep, const char *fmt, ...)
 {
 	char line[1024];
@@ -128,7 +123,8 @@ void rwreport_note(struct rwreport *rep, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	if (!rep->json) {
-		fprintf(rep->out, "%s\n", line);
+		put_line_part(rep->out, line, false);
+		fputc('\n', rep->out);
 		return;
 	}
 	/* The "notes" list is closed by the first file: later notes go to stderr. */
@@ -144,7 +140,9 @@ static const char *human_result(const struct rwreport *rep, enum rw_result r)
 {
 	switch (r) {
 	case RW_CHANGED:
-		return rep->rollback ? "restored" : rep->dry_run ? "would change" : "changed";
+		if (rep->rollback)
+			return json_results[rep->rollback][RW_CHANGED];
+		return rep->dry_run ? "would change" : "changed";
 	case RW_UNCHANGED:
 		return "already fine";
 	case RW_SKIPPED:
@@ -154,18 +152,35 @@ static const char *human_result(const struct rwreport *rep, enum rw_result r)
 	}
 }
 
+static void put_path(FILE *out, const struct rwreport *rep, const char *name)
+{
+	put_line_part(out, rep->dir, true);
+	fputc('/', out);
+	put_line_part(out, name, true);
+}
+
 static void human_file(struct rwreport *rep, const struct rwfile *f)
 {
 	FILE *out = rep->out;
 
-	fprintf(out, "%s/%s: %s", rep->dir, f->name, human_result(rep, f->result));
-	if (f->reason)
-		fprintf(out, ": %s", f->reason);
-	if (f->backup)
-		fprintf(out, " (original kept as %s)", f->backup);
+	put_path(out, rep, f->name);
+	fprintf(out, ": %s", human_result(rep, f->result));
+	if (f->reason) {
+		fputs(": ", out);
+		put_line_part(out, f->reason, false);
+	}
+	if (f->backup) {
+		fputs(" (original kept as ", out);
+		put_line_part(out, f->backup, true);
+		fputc(')', out);
+	}
 	fputc('\n', out);
-	for (size_t i = 0; i < f->nwarnings; i++)
-		fprintf(out, "%s/%s: warning: %s\n", rep->dir, f->name, f->warnings[i]);
+	for (size_t i = 0; i < f->nwarnings; i++) {
+		put_path(out, rep, f->name);
+		fputs(": warning: ", out);
+		put_line_part(out, f->warnings[i], false);
+		fputc('\n', out);
+	}
 	if (f->diff)
 		fputs(f->diff, out);
 }
@@ -225,8 +240,9 @@ int rwreport_end(struct rwreport *rep)
 	FILE *out = rep->out;
 
 	if (!rep->json) {
-		fprintf(out, "%s: %zu file%s: %zu %s, %zu already fine, %zu skipped, %zu failed\n",
-			rep->dir, rep->nfiles, rep->nfiles == 1 ? "" : "s", count(rep, RW_CHANGED),
+		put_line_part(out, rep->dir, true);
+		fprintf(out, ": %zu file%s: %zu %s, %zu already fine, %zu skipped, %zu failed\n",
+			rep->nfiles, rep->nfiles == 1 ? "" : "s", count(rep, RW_CHANGED),
 			human_result(rep, RW_CHANGED), count(rep, RW_UNCHANGED),
 			count(rep, RW_SKIPPED), count(rep, RW_FAILED));
 		fflush(out);

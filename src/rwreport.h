@@ -34,14 +34,14 @@ struct rwreport {
 	FILE *out;
 	bool json;
 	bool dry_run;
-	bool rollback;
+	int rollback;	 /* 0 rewrite, 1 rollback, 2 rollback --prune ("prune") */
 	const char *dir; /* the config dir as shown to humans */
 	size_t nnotes;
 	size_t nfiles;
 	size_t counts[RW_NRESULTS];
 };
 
-/* Start the report of @command ("rewrite" or "rollback") on @dir. @kv: NULL-terminated
+/* Start the report of @command ("rewrite", "rollback" or "prune") on @dir. @kv: NULL-terminated
  * key/value string pairs for the JSON header (mode, vendor feature …), NULL values left out. */
 void rwreport_begin(struct rwreport *rep, FILE *out, bool json, const char *command,
 		    const char *dir, bool dry_run, const char *const *kv);
@@ -59,5 +59,7 @@ int rwreport_end(struct rwreport *rep);
 /* The whole report of a run that refused to start (daemon up, lock held): exit status 2. */
 int rwreport_refused(FILE *out, bool json, const char *command, const char *reason);
 
-/* Write @s as a JSON string (quoted, escaped; invalid UTF-8 becomes U+FFFD). */
-void json_write_string(FILE *out, const char *s);
+/* @s with control characters as C escapes (\n, \t, \ooo) into @buf (@size bytes, cut if
+ * longer); with @name also backslash and double quote. True if anything was escaped. The
+ * human report writes every name, reason and note this way: one file, one line. */
+bool rwreport_escape(const char *s, bool name, char *buf, size_t size);

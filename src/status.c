@@ -24,7 +24,7 @@ struct status {
 	bool have_state;      /* /run/nestvirt/state exists */
 	bool snippet;	      /* /run/modprobe.d/zz-nestvirt.conf exists */
 	char options[512];    /* what libkmod passes the module at load */
-	int config_nested;    /* last nested= in those options */
+	int config_nested;    /* last nested= in those options: 1, 0, -1 none, < -1 rejected */
 	struct kvmmod_state live;
 	int admin_value; /* the kernel's reading of admin_nested: 1, 0, -1 none, <-1 invalid */
 	bool ok;
@@ -86,7 +86,7 @@ static void read_live(int rootfd, const char *root, struct status *s)
 	if (s->boot.admin_nested[0])
 		s->admin_value = kvmmod_parse_nested(s->boot.module, s->boot.admin_nested);
 	if (modresolve_options(root, s->boot.module, s->options, sizeof(s->options)) == 0)
-		s->config_nested = modresolve_last_nested(s->options);
+		s->config_nested = modresolve_last_nested(s->boot.module, s->options);
 	kvmmod_read_state(rootfd, uname(&uts) == 0 ? uts.release : NULL, s->boot.module, &s->live);
 }
 
@@ -131,8 +131,8 @@ static void judge(struct status *s)
 		VERDICT(false, "%s", b->message);
 	if (s->live.init == KVMMOD_INIT_UNKNOWN) {
 		errno = -s->live.err;
-		VERDICT(false, "cannot tell whether %s is loaded: /sys/module/%s: %m", b->module,
-			b->module);
+		VERDICT(false, "cannot tell whether %s is loaded: /sys/module/%s%s: %m", b->module,
+			b->module, s->live.err_file);
 	}
 	if (!strcmp(b->action, "error") || !strcmp(b->action, "reload-failed") ||
 	    !strcmp(b->action, "unknown"))
@@ -142,6 +142,12 @@ static void judge(struct status *s)
 			"the CPU has no %s flag: enable virtualization in the firmware (or in "
 			"the hypervisor, when this host is a VM)",
 			!strcmp(b->module, "kvm_amd") ? "svm" : "vmx");
+	if (!is_loaded(s) && s->config_nested < -1)
+		VERDICT(
+		    false,
+		    "a nested= in %s's modprobe.d options is not a valid %s: the kernel rejects "
+		    "it and %s fails to load; fix the modprobe.d file",
+		    b->module, kvmmod_nested_type(b->module), b->module);
 	if (effective == want)
 		VERDICT(true, "%s %s nested=%d", b->module, is_loaded(s) ? "has" : "will load with",
 			want);
@@ -182,7 +188,7 @@ static void print_live(const struct status *s)
 		break;
 	case KVMMOD_INIT_UNKNOWN:
 		errno = -s->live.err;
-		printf("live:        %s unknown: /sys/module/%s: %m\n", m, m);
+		printf("live:        %s unknown: /sys/module/%s%s: %m\n", m, m, s->live.err_file);
 		break;
 	case KVMMOD_INIT_ABSENT:
 		printf("live:        %s not loaded\n", m);
@@ -223,9 +229,10 @@ static void print_human(const struct status *s)
 	printf("snippet:     /%s/%s %s\n", MODCONF_DIR, MODCONF_NAME,
 	       s->snippet ? "present" : "absent");
 	printf("modprobe.d:  options '%s' -> nested=%s\n", s->options,
-	       s->config_nested < 0 ? "default"
-	       : s->config_nested   ? "1"
-				    : "0");
+	       s->config_nested < -1  ? "rejected by the kernel"
+	       : s->config_nested < 0 ? "default"
+	       : s->config_nested     ? "1"
+				      : "0");
 	print_live(s);
 	printf("verdict:     %s: %s\n", s->ok ? "ok" : "NOT OK", s->verdict);
 }

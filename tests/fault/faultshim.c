@@ -8,6 +8,9 @@
  *   NESTVIRT_FAULT_AT     fail the Nth counted call (1-based); unset or 0: fail nothing
  *   NESTVIRT_FAULT_ERRNO  the errno of the failure (default EIO)
  *   NESTVIRT_FAULT_COUNT  file that receives the number of counted calls at exit
+ *   NESTVIRT_FAULT_STOP_AT stop the process (SIGSTOP) at the Nth counted call, before it is
+ *                         made: a test looks at the state in the middle of a run, then
+ *                         sends SIGCONT
  *   NESTVIRT_FAULT_DENY   file name (last component): opening it fails with EACCES, the way
  *                         an unreadable file fails even for root on NFS or under an LSM
  *
@@ -16,6 +19,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,7 +30,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-static unsigned long counter, fail_at;
+static unsigned long counter, fail_at, stop_at;
 static int fail_errno = EIO;
 static const char *ops = "write,fsync,close,rename,link,unlink,chown,chmod,xattr";
 
@@ -37,6 +41,8 @@ static void init(void)
 
 	if ((s = getenv("NESTVIRT_FAULT_AT")))
 		fail_at = strtoul(s, NULL, 10);
+	if ((s = getenv("NESTVIRT_FAULT_STOP_AT")))
+		stop_at = strtoul(s, NULL, 10);
 	if ((s = getenv("NESTVIRT_FAULT_ERRNO")))
 		fail_errno = atoi(s);
 	if ((s = getenv("NESTVIRT_FAULT_OPS")) && *s)
@@ -70,7 +76,9 @@ static int hit(const char *op)
 {
 	if (!counted(op))
 		return 0;
-	if (++counter != fail_at)
+	if (++counter == stop_at)
+		raise(SIGSTOP);
+	if (counter != fail_at)
 		return 0;
 	fprintf(stderr, "faultshim: failing %s (call #%lu) with %s\n", op, counter,
 		strerror(fail_errno));
@@ -180,6 +188,14 @@ int fsetxattr(int fd, const char *name, const void *v, size_t n, int flags)
 	if (hit("xattr"))
 		return -1;
 	return real(fd, name, v, n, flags);
+}
+
+int fremovexattr(int fd, const char *name)
+{
+	REAL(int, "fremovexattr", int, const char *);
+	if (hit("xattr"))
+		return -1;
+	return real(fd, name);
 }
 
 static int denied(const char *path)

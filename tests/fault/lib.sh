@@ -211,14 +211,16 @@ outside_cpu() {
 		or s{<cpu\b[^>]*?/>}{} or s{<cpu\b.*?</cpu>}{}s' "$1"
 }
 
-# xattrs FILE: its extended attributes, names and values, for comparison.
+# xattrs FILE: its extended attributes, names and values, for comparison; not nestvirt's own
+# record of what it wrote (user.nestvirt.written), which only its new versions carry.
 xattrs() {
 	"$PY" -c 'import os, sys
-for n in sorted(os.listxattr(sys.argv[1])):
+for n in sorted(x for x in os.listxattr(sys.argv[1]) if x != "user.nestvirt.written"):
     print(n, os.getxattr(sys.argv[1], n).hex())' "$1"
 }
 
-# metas DIR: "NAME MODE UID GID XATTRS" for each *.xml and backup in DIR, in one process.
+# metas DIR: "NAME MODE UID GID XATTRS" for each *.xml and backup in DIR, in one process
+# (xattrs as above, without nestvirt's record).
 metas() {
 	"$PY" -c 'import os, sys
 d = sys.argv[1]
@@ -227,7 +229,8 @@ for n in sorted(os.listdir(d)):
     if not (n.endswith(".xml") or n.endswith(".nestvirt-orig")) or os.path.islink(p):
         continue
     st = os.lstat(p)
-    x = " ".join(k + "=" + os.getxattr(p, k).hex() for k in sorted(os.listxattr(p)))
+    x = " ".join(k + "=" + os.getxattr(p, k).hex() for k in sorted(os.listxattr(p))
+                 if k != "user.nestvirt.written")
     print(n, oct(st.st_mode), st.st_uid, st.st_gid, x)' "$1"
 }
 

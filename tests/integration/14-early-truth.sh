@@ -2,7 +2,7 @@
 # The boot helper tells the truth (issue 9, items 11-14) and reads the request from the command
 # line's nestvirt.* options and the persistent setting (issue 6), as a program on host trees.
 . "$(dirname "$0")/lib.sh"
-plan 17
+plan 19
 
 kver=$(uname -r)
 state() { cat "$1/run/nestvirt/state" 2>/dev/null; }
@@ -20,6 +20,13 @@ check "kvm_amd.nested=on: exit 1, not a valid int" \
 check "kvm_amd.nested=on: recorded as admin-invalid" contains "$(state "$r")" "action=admin-invalid"
 check "kvm_amd.nested=on: nestvirt status says the load will fail" \
 	contains "$("$NESTVIRT" status --root "$r")" "not a valid int, the module fails to load"
+
+r=$TMP/amd-on-modprobe
+host "$r" "nestvirt=1" amd-epyc-7302.txt
+printf 'options kvm_amd nested=on\n' >"$r/etc/modprobe.d/kvm.conf"
+"$EARLY" --root "$r" 2>/dev/null
+check "nestvirt status: 'nested=on' for kvm_amd in modprobe.d fails the load, even before ours" \
+	contains "$("$NESTVIRT" status --root "$r")" "verdict:     NOT OK: a nested= in kvm_amd's modprobe.d options is not a valid int"
 
 r=$TMP/newline
 host "$r" "$(printf '"kvm_amd.nested=1\naction=reloaded" "nestvirt.cpu=x\nrequest=0" nestvirt=1')" amd-epyc-7302.txt
@@ -44,6 +51,12 @@ mkdir -p "$r/run/modprobe.d" && chmod 0777 "$r/run/modprobe.d"
 out=$("$EARLY" --root "$r" 2>&1)
 check "a /run/modprobe.d writable by others is refused, named" \
 	eq "1 yes" "$? $(contains "$out" "/run/modprobe.d is writable by group or others (mode 0777)" && echo yes)"
+
+r=$TMP/umask
+host "$r" "nestvirt=1" amd-epyc-7302.txt
+(umask 002 && "$EARLY" --root "$r" 2>/dev/null)
+check "under umask 002 the directories it creates pass its own check" \
+	eq "0 755 755" "$? $(stat -c %a "$r/run/modprobe.d" "$r/run/nestvirt" | tr '\n' ' ' | sed 's/ $//')"
 
 r=$TMP/coming
 host "$r" "nestvirt=1" intel-xeon-gold-6230.txt

@@ -239,6 +239,9 @@ check "a binary state: non-zero exit" test $? -ne 0
 state "$R" request=7
 fb "$R"
 check "a state with request=7: non-zero exit" test $? -ne 0
+state "$R" request=-1
+fb "$R"
+check "a state with request=-1 (no valid nestvirt=): nothing requested, exit 0" sh -c '[ "$1" -eq 0 ] && grep -q "nothing requested" "$2"' sh $? "$T/err"
 state "$R"
 sed -i '/^firstboot=/d; /^source=/d' "$R/run/nestvirt/state"
 fb "$R"

@@ -16,6 +16,7 @@
 
 #include "commit.h"
 #include "confdir.h"
+#include "rwrecord.h"
 #include "testroot.h"
 
 struct fixture {
@@ -218,6 +219,56 @@ static void one_changed_file_does_not_stop_the_others(void **state)
 	confdir_file_close(&b);
 }
 
+static void what_commit_wrote_is_recorded_until_someone_else_writes(void **state)
+{
+	struct fixture *f = *state;
+	struct confdir_file cf, now;
+	struct commit_file c;
+	int fd;
+
+	put(f->dirfd, "web.xml", "old");
+	assert_int_equal(confdir_read(f->dirfd, "web.xml", 100, &cf), 0);
+	assert_int_equal(rwrecord_matches(&cf), 0);
+	c = (struct commit_file){.name = "web.xml", .f = &cf, .data = "new", .len = 3};
+	assert_int_equal(commit_batch(f->dirfd, &c, 1, true), 0);
+	confdir_file_close(&cf);
+	assert_int_equal(confdir_read(f->dirfd, "web.xml", 100, &now), 0);
+	assert_int_equal(rwrecord_matches(&now), 1);
+	confdir_file_close(&now);
+	/* An in-place edit keeps the xattr, not the bytes it records. */
+	fd = openat(f->dirfd, "web.xml", O_WRONLY | O_APPEND | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "!", 1), 1);
+	close(fd);
+	assert_int_equal(confdir_read(f->dirfd, "web.xml", 100, &now), 0);
+	assert_int_equal(rwrecord_matches(&now), 0);
+	confdir_file_close(&now);
+	/* libvirt's save is a new inode without the record. */
+	libvirt_save(f->dirfd, "web.xml", "new");
+	assert_int_equal(confdir_read(f->dirfd, "web.xml", 100, &now), 0);
+	assert_int_equal(rwrecord_matches(&now), 0);
+	confdir_file_close(&now);
+}
+
+static void an_existing_backup_of_another_domain_fails_the_file(void **state)
+{
+	struct fixture *f = *state;
+	struct confdir_file cf;
+	struct commit_file c;
+
+	put(f->dirfd, "web.xml", "<domain><uuid>2222</uuid></domain>");
+	put(f->dirfd, "web.xml.nestvirt-orig", "<domain><uuid>1111</uuid></domain>");
+	assert_int_equal(confdir_read(f->dirfd, "web.xml", 100, &cf), 0);
+	c = (struct commit_file){.name = "web.xml", .f = &cf, .data = "new", .len = 3};
+	assert_int_equal(commit_batch(f->dirfd, &c, 1, true), 0);
+	assert_true(c.failed);
+	assert_non_null(strstr(c.reason, "holds another domain"));
+	assert_string_equal(get(f->dirfd, "web.xml"), "<domain><uuid>2222</uuid></domain>");
+	assert_string_equal(get(f->dirfd, "web.xml.nestvirt-orig"),
+			    "<domain><uuid>1111</uuid></domain>");
+	confdir_file_close(&cf);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -229,6 +280,8 @@ int main(void)
 	    T(a_file_edited_in_place_after_the_read_is_left_alone),
 	    T(a_file_removed_after_the_read_is_not_brought_back),
 	    T(one_changed_file_does_not_stop_the_others),
+	    T(what_commit_wrote_is_recorded_until_someone_else_writes),
+	    T(an_existing_backup_of_another_domain_fails_the_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

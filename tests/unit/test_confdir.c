@@ -436,7 +436,7 @@ static void restore_puts_the_original_back_and_drops_the_backup(void **state)
 	assert_int_equal(confdir_replace(f->dirfd, "web.xml", "changed", 7, &cf), 0);
 	confdir_file_close(&cf);
 	assert_string_equal(get(f->dirfd, "web.xml"), "changed");
-	assert_int_equal(confdir_restore(f->dirfd, "web.xml"), 0);
+	assert_int_equal(confdir_restore(f->dirfd, "web.xml", NULL), 0);
 	assert_string_equal(get(f->dirfd, "web.xml"), "original");
 	assert_false(exists(f->dirfd, "web.xml.nestvirt-orig"));
 }
@@ -449,7 +449,7 @@ static void restore_after_a_backup_without_replace_drops_the_extra_link(void **s
 	 * to one file does nothing, so the backup name must still go. */
 	put(f->dirfd, "web.xml", "original", 0600);
 	assert_int_equal(backup(f->dirfd, "web.xml"), 1);
-	assert_int_equal(confdir_restore(f->dirfd, "web.xml"), 0);
+	assert_int_equal(confdir_restore(f->dirfd, "web.xml", NULL), 0);
 	assert_string_equal(get(f->dirfd, "web.xml"), "original");
 	assert_false(exists(f->dirfd, "web.xml.nestvirt-orig"));
 }
@@ -459,7 +459,7 @@ static void restore_does_not_resurrect_an_undefined_domain(void **state)
 	struct fixture *f = *state;
 
 	put(f->dirfd, "web.xml.nestvirt-orig", "original", 0600);
-	assert_int_equal(confdir_restore(f->dirfd, "web.xml"), -ESTALE);
+	assert_int_equal(confdir_restore(f->dirfd, "web.xml", NULL), -ESTALE);
 	assert_false(exists(f->dirfd, "web.xml"));
 	assert_true(exists(f->dirfd, "web.xml.nestvirt-orig"));
 }
@@ -469,7 +469,7 @@ static void restore_without_backup_is_enoent(void **state)
 	struct fixture *f = *state;
 
 	put(f->dirfd, "web.xml", "x", 0600);
-	assert_int_equal(confdir_restore(f->dirfd, "web.xml"), -ENOENT);
+	assert_int_equal(confdir_restore(f->dirfd, "web.xml", NULL), -ENOENT);
 }
 
 static void restore_refuses_a_symlink_backup(void **state)
@@ -479,7 +479,7 @@ static void restore_refuses_a_symlink_backup(void **state)
 	put(f->dirfd, "web.xml", "x", 0600);
 	put(f->dirfd, "elsewhere", "y", 0600);
 	assert_int_equal(symlinkat("elsewhere", f->dirfd, "web.xml.nestvirt-orig"), 0);
-	assert_int_equal(confdir_restore(f->dirfd, "web.xml"), -ENODEV);
+	assert_int_equal(confdir_restore(f->dirfd, "web.xml", NULL), -ENODEV);
 	assert_string_equal(get(f->dirfd, "web.xml"), "x");
 }
 

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "early.h"
+#include "log.h"
 #include "testroot.h"
 
 #define AMD_CPU	   "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu svm npt\n\n"
@@ -388,13 +389,16 @@ static void test_reload_attempts_survive_a_run_that_did_not_reload(void **state)
 	struct fixture *fx = *state;
 
 	host(fx, "nestvirt=1\n", AMD_CPU);
-	testroot_write(&fx->t, STATE,
-		       "request=1\nmodule=kvm_amd\naction=pending-reboot\n"
-		       "reload_attempts=2\n");
+	testroot_write(&fx->t, STATE, "request=1\nmodule=kvm_amd\naction=reloaded\n"
+				      "reload_attempts=2\n");
+	/* A run while the module is unloaded must not reset the count... */
+	assert_int_equal(early_run(&fx->cfg), 0);
+	assert_non_null(strstr(rd(fx, STATE), "action=snippet\n"));
+	assert_non_null(strstr(rd(fx, STATE), "reload_attempts=2\n"));
+	/* ...or the next add event with the wrong value would reload a third time. */
 	testroot_module(&fx->t, "kvm_amd", "0", 0);
 	assert_true(early_run(&fx->cfg) < 0);
 	assert_int_equal(fx->fake.removes, 0);
-	assert_non_null(strstr(rd(fx, STATE), "reload_attempts=2\n"));
 }
 
 static void test_newline_in_admin_value_forges_no_state_line(void **state)
@@ -604,6 +608,40 @@ static void test_stale_cleanup_removes_only_our_temp_names(void **state)
 	assert_true(testroot_exists(&fx->t, "run/nestvirt/.state.0000ff0"));
 }
 
+/* What one logger call writes to stderr. */
+static const char *logged(struct fixture *fx, const char *fmt, const char *arg)
+{
+	char path[600];
+	int saved = dup(STDERR_FILENO), fd;
+
+	snprintf(path, sizeof(path), "%s/log", fx->t.path);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0 && saved >= 0);
+	dup2(fd, STDERR_FILENO);
+	log_error(fmt, arg);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fd);
+	return rd(fx, "log");
+}
+
+static void test_trailing_newline_of_a_message_is_not_doubled(void **state)
+{
+	struct fixture *fx = *state;
+
+	/* libkmod's log formats end in "\n". */
+	assert_string_equal(logged(fx, "libkmod: %s\n", "could not insert 'kvm_amd'"),
+			    "nestvirt: libkmod: could not insert 'kvm_amd'\n");
+}
+
+static void test_control_characters_in_a_message_are_escaped(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_string_equal(logged(fx, "ignoring '%s'", "nestvirt.cpu=a\n<3>forged\x1b[0m"),
+			    "nestvirt: ignoring 'nestvirt.cpu=a\\x0a<3>forged\\x1b[0m'\n");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -648,6 +686,8 @@ int main(void)
 	    T(test_group_writable_modprobe_dir_is_refused),
 	    T(test_state_dir_of_another_owner_is_refused),
 	    T(test_stale_cleanup_removes_only_our_temp_names),
+	    T(test_trailing_newline_of_a_message_is_not_doubled),
+	    T(test_control_characters_in_a_message_are_escaped),
 	};
 
 	return cmocka_run_group_tests_name("early", tests, NULL, NULL);

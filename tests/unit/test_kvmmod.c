@@ -9,6 +9,7 @@
 
 #include "kmodops.h"
 #include "kvmmod.h"
+#include "modresolve.h"
 #include "testroot.h"
 
 #define RELEASE "6.1.0-test"
@@ -204,6 +205,21 @@ static void test_kvm_amd_nested_is_a_kernel_int(void **state)
 	assert_int_equal(kvmmod_parse_nested("kvm_amd", "-"), -EINVAL);
 }
 
+static void test_modprobe_options_are_judged_by_the_parameter_type(void **state)
+{
+	(void)state;
+	assert_int_equal(modresolve_last_nested("kvm_intel", "nested=yes"), 1);
+	assert_int_equal(modresolve_last_nested("kvm_intel", "nested=Y nested=off"), 0);
+	assert_int_equal(modresolve_last_nested("kvm_amd", "nested=0 nested=0x1"), 1);
+	assert_int_equal(modresolve_last_nested("kvm_amd", "nested=\"0\""), 0);
+	assert_int_equal(modresolve_last_nested("kvm_amd", "enable_vmcb=1 nested=1"), 1);
+	assert_int_equal(modresolve_last_nested("kvm_amd", "npt=0"), -1);
+	assert_int_equal(modresolve_last_nested("kvm_amd", "xnested=0"), -1);
+	/* The kernel stops at the first value it rejects: a later good one does not help. */
+	assert_int_equal(modresolve_last_nested("kvm_amd", "nested=on nested=1"), -EINVAL);
+	assert_int_equal(modresolve_last_nested("kvm_intel", "nested=2"), -EINVAL);
+}
+
 static void test_library_missing_a_function_fails_every_call_whole(void **state)
 {
 	struct kmodops *k = kmodops_new("libc.so.6");
@@ -294,6 +310,7 @@ int main(void)
 	    cmocka_unit_test(test_empty_refcnt_is_unknown_not_zero),
 	    cmocka_unit_test(test_kvm_intel_nested_is_a_kernel_bool),
 	    cmocka_unit_test(test_kvm_amd_nested_is_a_kernel_int),
+	    cmocka_unit_test(test_modprobe_options_are_judged_by_the_parameter_type),
 	    cmocka_unit_test(test_library_missing_a_function_fails_every_call_whole),
 	    cmocka_unit_test(test_reload_unloads_then_loads_with_wanted_value),
 	    cmocka_unit_test(test_failed_load_is_retried_with_old_value),

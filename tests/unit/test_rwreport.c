@@ -35,41 +35,6 @@ static const char *finish(struct capture *c)
 	return out;
 }
 
-static const char *json_of(const char *s)
-{
-	struct capture c;
-
-	start(&c);
-	json_write_string(c.f, s);
-	return finish(&c);
-}
-
-static void json_escapes_quotes_backslashes_and_controls(void **state)
-{
-	(void)state;
-	assert_string_equal(json_of("a\"b\\c"), "\"a\\\"b\\\\c\"");
-	assert_string_equal(json_of("l1\nl2\tx\r"), "\"l1\\nl2\\tx\\r\"");
-	assert_string_equal(json_of("\x01\x1f\x7f"), "\"\\u0001\\u001f\\u007f\"");
-}
-
-static void json_keeps_valid_utf8(void **state)
-{
-	(void)state;
-	assert_string_equal(json_of("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
-			    "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
-}
-
-static void json_replaces_invalid_utf8(void **state)
-{
-	(void)state;
-	assert_string_equal(json_of("a\xff"
-				    "b"),
-			    "\"a\\ufffdb\"");
-	assert_string_equal(json_of("\xc0\x80"), "\"\\ufffd\\ufffd\"");		   /* overlong */
-	assert_string_equal(json_of("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\""); /* surrogate */
-	assert_string_equal(json_of("\xe2\x82"), "\"\\ufffd\\ufffd\"");		   /* truncated */
-}
-
 static void human_lines_name_file_result_reason_and_backup(void **state)
 {
 	struct rwfile f = {.name = "web.xml",
@@ -163,6 +128,34 @@ static void json_of_an_empty_dir_is_still_a_document(void **state)
 	    "\"failed\": 0},\n  \"exit_status\": 0\n}\n");
 }
 
+static void a_newline_in_a_name_stays_on_its_line(void **state)
+{
+	struct rwfile f = {
+	    .name = "x\nforged: changed.xml", .result = RW_FAILED, .reason = "bad\nline"};
+	struct rwreport rep;
+	struct capture c;
+
+	(void)state;
+	start(&c);
+	rwreport_begin(&rep, c.f, false, "rewrite", "/q", false, NULL);
+	rwreport_file(&rep, &f);
+	fflush(c.f);
+	assert_string_equal(c.text, "/q/x\\nforged: changed.xml: failed: bad\\nline\n");
+	rwreport_end(&rep);
+	finish(&c);
+}
+
+static void escape_quotes_names_c_style(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_true(rwreport_escape("a\tb\\c\"\x01", true, buf, sizeof(buf)));
+	assert_string_equal(buf, "a\\tb\\\\c\\\"\\001");
+	assert_false(rwreport_escape("plain.xml", true, buf, sizeof(buf)));
+	assert_string_equal(buf, "plain.xml");
+}
+
 static void refusal_is_exit_2_with_a_reason(void **state)
 {
 	struct capture c;
@@ -177,13 +170,12 @@ static void refusal_is_exit_2_with_a_reason(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(json_escapes_quotes_backslashes_and_controls),
-	    cmocka_unit_test(json_keeps_valid_utf8),
-	    cmocka_unit_test(json_replaces_invalid_utf8),
 	    cmocka_unit_test(human_lines_name_file_result_reason_and_backup),
 	    cmocka_unit_test(dry_run_says_would_change_and_exit_is_0_without_failures),
 	    cmocka_unit_test(json_document_has_header_notes_files_and_summary),
 	    cmocka_unit_test(json_of_an_empty_dir_is_still_a_document),
+	    cmocka_unit_test(a_newline_in_a_name_stays_on_its_line),
+	    cmocka_unit_test(escape_quotes_names_c_style),
 	    cmocka_unit_test(refusal_is_exit_2_with_a_reason),
 	};
 
