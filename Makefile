@@ -126,7 +126,7 @@ check-integration: all
 
 # Boots Debian's kernel under QEMU/TCG; the Debian root is cached in /var/cache/nestvirt-vm.
 check-vm: all
-	$(PROVE) tests/vm/boot-tests.sh
+	$(PROVE) tests/vm/boot-tests.sh tests/vm/firstboot-tests.sh
 
 # Every bench/*.sh prints its figures and the ratio to the alternative it names.
 bench: all

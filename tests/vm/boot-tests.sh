@@ -40,7 +40,8 @@ t_all=$(nvvm_now)
 # nestvirt as a package would install it, staged; merged /usr in the Debian root.
 stage=$out/stage
 rc=0
-env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$src" install DESTDIR="$stage" UDEVDIR=/usr/lib/udev >"$out/install.log" 2>&1 || rc=1
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$src" install DESTDIR="$stage" UDEVDIR=/usr/lib/udev \
+	SYSTEMDSYSTEMUNITDIR=/usr/lib/systemd/system >"$out/install.log" 2>&1 || rc=1
 mkdir -p "$out/ov-nested0/etc/modprobe.d" "$out/ov-probes/etc/nvtest/report.d"
 printf '# As a distribution or an old admin policy might ship it.\noptions kvm_amd nested=0\noptions kvm_intel nested=0\n' \
 	>"$out/ov-nested0/etc/modprobe.d/kvm-nested0.conf"

@@ -57,24 +57,29 @@ nvvm_elapsed() {
 }
 
 # Prints the path of the cached debootstrap tarball, building it first when the recipe changed.
-# $1: extra packages, comma-separated (optional; part of the cache key).
+# $1: extra packages, comma-separated (optional; part of the cache key). They are installed with
+# apt-get (no recommends) into the base tree: debootstrap --include cannot configure a set as
+# large as libvirt's in its one dpkg pass.
 nvvm_rootfs_tarball() {
-	local extra=${1:-} include=$NVVM_INCLUDE cache key tarball tmp t0 lockfd rc=0
+	local extra=${1:-} include=$NVVM_INCLUDE cache key tarball tmp t0 lockfd base="" rc=0
 	[ -n "$extra" ] && include="$include,$extra"
 	cache=$(nvvm_cache_dir)
 	key=$( { printf '%s\n' "$NVVM_SUITE" "$NVVM_VARIANT" "$include"; cat "$NVVM_DIR/rootfs-setup.sh"; } |
 		sha256sum | cut -c1-16)
 	tarball=$cache/rootfs-$NVVM_SUITE-$key.tar
 	mkdir -p "$cache" || return
+	# Before the lock (flock is per open file: taking it twice would wait forever).
+	if [ -n "$extra" ] && [ ! -f "$tarball" ]; then
+		base=$(nvvm_rootfs_tarball) || return
+	fi
 	# One builder at a time; a second caller waits and then reuses the result.
 	exec {lockfd}>"$cache/.lock"
 	flock "$lockfd"
 	if [ ! -f "$tarball" ]; then
 		tmp=$(mktemp -d "$cache/build.XXXXXX")
 		t0=$(nvvm_now)
-		nvvm_log "debootstrap $NVVM_SUITE ($include) -> $tarball"
-		if debootstrap --variant="$NVVM_VARIANT" --include="$include" "$NVVM_SUITE" "$tmp/root" \
-			"${NESTVIRT_VM_MIRROR:-http://deb.debian.org/debian}" >"$tmp/debootstrap.log" 2>&1 &&
+		nvvm_log "${base:+apt-get install on ${base##*/}: }debootstrap $NVVM_SUITE ($include) -> $tarball"
+		if nvvm_rootfs_build "$tmp/root" "$base" "$extra" >"$tmp/debootstrap.log" 2>&1 &&
 			sh "$NVVM_DIR/rootfs-setup.sh" "$tmp/root" &&
 			tar --numeric-owner --xattrs -C "$tmp/root" -cf "$tmp/rootfs.tar" . &&
 			mv "$tmp/rootfs.tar" "$tarball"; then
@@ -84,13 +89,45 @@ nvvm_rootfs_tarball() {
 		else
 			rc=1
 			tail -n 20 "$tmp/debootstrap.log" >&2
-			nvvm_log "error: debootstrap failed (log above)"
+			[ -f "$tmp/root/debootstrap/debootstrap.log" ] && tail -n 20 "$tmp/root/debootstrap/debootstrap.log" >&2
+			nvvm_log "error: ${base:+apt-get install $extra or }debootstrap failed (log above)"
 		fi
-		rm -rf "$tmp"
+		nvvm_rm_build "$tmp" || rc=1
 	fi
 	exec {lockfd}>&-
 	[ "$rc" -eq 0 ] && printf '%s\n' "$tarball"
 	return "$rc"
+}
+
+# Makes the tree ROOT: debootstrap, or with BASE (a cached tarball) that tree plus the EXTRA
+# packages from apt-get in a chroot (/proc, /dev in a private mount namespace; no service starts).
+#   nvvm_rootfs_build ROOT BASE EXTRA
+nvvm_rootfs_build() {
+	local root=$1 base=$2 extra=$3 mirror=${NESTVIRT_VM_MIRROR:-http://deb.debian.org/debian}
+	if [ -z "$base" ]; then
+		debootstrap --variant="$NVVM_VARIANT" --include="$NVVM_INCLUDE" "$NVVM_SUITE" "$root" "$mirror"
+		return
+	fi
+	mkdir "$root" && tar --numeric-owner --xattrs -C "$root" -xpf "$base" || return
+	printf 'deb %s %s main\n' "$mirror" "$NVVM_SUITE" >"$root/etc/apt/sources.list"
+	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null
+	printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" && chmod 0755 "$root/usr/sbin/policy-rc.d"
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	unshare -m --propagation private sh -c 'mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" &&
+		chroot "$1" apt-get -q -o Acquire::Check-Valid-Until=false update &&
+		DEBIAN_FRONTEND=noninteractive chroot "$1" apt-get -q -y --no-install-recommends install $2' \
+		sh "$root" "$(printf '%s' "$extra" | tr ',' ' ')" || return
+	rm -f "$root/usr/sbin/policy-rc.d"
+}
+
+# Removes a build dir, unless something is still mounted below it (the chroot's /dev is bound
+# in a private namespace only; never delete through a mount).
+nvvm_rm_build() {
+	if grep -qF " $1/" /proc/self/mountinfo; then
+		nvvm_log "error: $1 still has mounts; left in place"
+		return 1
+	fi
+	rm -rf "$1"
 }
 
 # Copies the kvm modules and the EXTRA ones (with dependencies) and the module index sources of
@@ -249,14 +286,79 @@ nvvm_mkinitrd() {
 	nvvm_log "initramfs $out ($flavour${add:+ +}${add# }; $(du -k "$out" | cut -f1) KiB) built in $(nvvm_elapsed "$t0") s"
 }
 
+# The initramfs-tools build: the modules a virtio/ext4 root needs (MODULES=list), as little as
+# dracut's --drivers above; Debian's default MODULES=most takes about a minute.
+NVVM_ITOOLS_MODULES="virtio_blk virtio_pci ext4 crc32c_generic"
+
+# Builds an initramfs with Debian's initramfs-tools (update-initramfs, no dracut) inside a copy
+# of the cached root, cached itself (keyed on the root, the kernel and this recipe).
+#   nvvm_mkinitrd_itools OUT [--packages a,b]
+# The root must contain initramfs-tools (--packages as for nvvm_mkimage). No kvm module goes in:
+# like Debian's generic image, the real root's udev loads the vendor module after switch_root.
+nvvm_mkinitrd_itools() {
+	local out=$1 packages=${NESTVIRT_VM_PACKAGES:-} kver tarball cache key cached work t0 lockfd rc=0
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--packages) packages=$2; shift 2 ;;
+		*) nvvm_die "nvvm_mkinitrd_itools: unknown argument '$1'"; return ;;
+		esac
+	done
+	kver=$(nvvm_kver) || return
+	tarball=$(nvvm_rootfs_tarball "$packages") || return
+	cache=$(nvvm_cache_dir)
+	key=$( { printf '%s\n' "${tarball##*/}" "$kver" "$NVVM_ITOOLS_MODULES";
+		cat "/boot/config-$kver" "/lib/modules/$kver/modules.dep"; declare -f nvvm_itools_build; } |
+		sha256sum | cut -c1-16)
+	cached=$cache/initrd-itools-$key.img
+	exec {lockfd}>"$cache/.lock"
+	flock "$lockfd"
+	if [ ! -f "$cached" ]; then
+		t0=$(nvvm_now)
+		work=$(mktemp -d "$cache/itools.XXXXXX")
+		if nvvm_itools_build "$work" "$tarball" "$kver" >"$work/build.log" 2>&1 &&
+			mv "$work/root/boot/initrd.img-$kver" "$cached"; then
+			nvvm_log "initramfs-tools image $cached built in $(nvvm_elapsed "$t0") s"
+			find "$cache" -maxdepth 1 -name 'initrd-itools-*.img' -atime +14 -delete
+		else
+			rc=1
+			tail -n 20 "$work/build.log" >&2
+			nvvm_log "error: update-initramfs failed (log above; is initramfs-tools in --packages?)"
+		fi
+		nvvm_rm_build "$work" || rc=1
+	fi
+	exec {lockfd}>&-
+	[ "$rc" -eq 0 ] || return 1
+	cp "$cached" "$out" &&
+		nvvm_log "initramfs $out (initramfs-tools; $(du -k "$out" | cut -f1) KiB) from $cached"
+}
+
+# update-initramfs in a chroot of TARBALL unpacked below WORK/root, for kernel KVER: its config,
+# the root's modules (with dependencies) and depmod, MODULES=list. /proc and /dev are mounted in
+# a private mount namespace (gone with the process).
+nvvm_itools_build() {
+	local work=$1 tarball=$2 kver=$3 root=$1/root m
+	mkdir "$root" && tar --numeric-owner --xattrs -C "$root" -xpf "$tarball" || return
+	[ -x "$root/usr/sbin/update-initramfs" ] || { nvvm_die "no update-initramfs in $tarball"; return; }
+	nvvm_install_kmods "$root" "$kver" "$NVVM_ITOOLS_MODULES" || return
+	mkdir -p "$root/boot" && cp "/boot/config-$kver" "$root/boot/" || return
+	sed -i 's/^MODULES=.*/MODULES=list/; s/^COMPRESS=.*/COMPRESS=gzip/' \
+		"$root/etc/initramfs-tools/initramfs.conf" || return
+	for m in $NVVM_ITOOLS_MODULES; do echo "$m"; done >>"$root/etc/initramfs-tools/modules"
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	unshare -m --propagation private sh -c 'mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" &&
+		chroot "$1" update-initramfs -c -k "$2"' sh "$root" "$kver"
+}
+
 # Boots the VM and writes its report; returns 0 only when the guest printed "NVTEST done".
 #   nvvm_boot OUTDIR --initrd FILE --image FILE [--cpu MODEL] [--append "ARGS"] [--timeout S]
-#             [--mem MiB]
-# OUTDIR gets console.log (ttyS0), report.log (ttyS1), qemu.log and nvtest.txt (the NVTEST lines
-# with the prefix removed: "key=value"). The image is opened with snapshot=on: never modified.
+#             [--mem MiB] [--persist]
+# OUTDIR gets console.log (ttyS0), report.log (ttyS1), qemu.log, qemu.rc (qemu's exit status,
+# 124/137: timed out) and nvtest.txt (the NVTEST lines with the prefix removed: "key=value").
+# The image is opened with snapshot=on, never modified; --persist writes to it (snapshot=off).
 nvvm_boot() {
 	local outdir=$1 initrd="" image="" cpu=${NESTVIRT_VM_CPU:-EPYC} append="" mem=1024
-	local timeout=${NESTVIRT_VM_TIMEOUT:-300} kver t0 rc=0
+	local timeout=${NESTVIRT_VM_TIMEOUT:-300} snapshot=on kver t0 rc=0
 	shift
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -266,6 +368,7 @@ nvvm_boot() {
 		--append) append="$append $2"; shift 2 ;;
 		--timeout) timeout=$2; shift 2 ;;
 		--mem) mem=$2; shift 2 ;;
+		--persist) snapshot=off; shift ;;
 		*) nvvm_die "nvvm_boot: unknown argument '$1'"; return ;;
 		esac
 	done
@@ -273,15 +376,17 @@ nvvm_boot() {
 	[ -f "$image" ] || { nvvm_die "nvvm_boot: --image '$image' not found"; return; }
 	kver=$(nvvm_kver) || return
 	mkdir -p "$outdir" || return
-	rm -f "$outdir/console.log" "$outdir/report.log" "$outdir/qemu.log" "$outdir/nvtest.txt"
+	rm -f "$outdir/console.log" "$outdir/report.log" "$outdir/qemu.log" "$outdir/qemu.rc" \
+		"$outdir/nvtest.txt"
 	t0=$(nvvm_now)
 	timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg -cpu "$cpu" -m "$mem" \
 		-nodefaults -nographic -no-reboot \
 		-serial "file:$outdir/console.log" -serial "file:$outdir/report.log" \
 		-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
 		-append "$NVVM_APPEND_BASE$append" \
-		-drive "file=$image,if=virtio,format=raw,snapshot=on" \
+		-drive "file=$image,if=virtio,format=raw,snapshot=$snapshot" \
 		</dev/null >"$outdir/qemu.log" 2>&1 || rc=$?
+	echo "$rc" >"$outdir/qemu.rc"
 	tr -d '\r' <"$outdir/report.log" | sed -n 's/^NVTEST //p' >"$outdir/nvtest.txt"
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		nvvm_log "boot timed out after ${timeout} s ($outdir)"
@@ -334,19 +439,22 @@ nvvm_check() {
 # Boots every case, NESTVIRT_VM_JOBS (default 2) at a time; each writes OUT/NAME.rc
 # ("STATUS SECONDS") and OUT/NAME/ (see nvvm_boot).
 #   nvvm_boot_cases OUT CASE...   with CASE = "name|initrd|image|cpu|boot args|checks"
-# where initrd and image name OUT/INITRD.initrd and OUT/IMAGE.img.
+# where initrd and image name OUT/INITRD.initrd and OUT/IMAGE.img; an image written "+IMAGE" is
+# booted with --persist (its changes stay for the next boot of it).
 nvvm_boot_cases() {
-	local out=$1 c name initrd image cpu append t0 jobs=${NESTVIRT_VM_JOBS:-2}
+	local out=$1 c name initrd image cpu append t0 jobs=${NESTVIRT_VM_JOBS:-2} persist
 	shift
 	t0=$(nvvm_now)
 	for c in "$@"; do
 		IFS='|' read -r name initrd image cpu append _ <<<"$c"
+		persist=
+		case $image in +*) image=${image#+}; persist=--persist ;; esac
 		while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
 		(
 			tb=$(nvvm_now)
 			r=0
 			nvvm_boot "$out/$name" --initrd "$out/$initrd.initrd" --image "$out/$image.img" \
-				--cpu "$cpu" ${append:+--append "$append"} 2>"$out/$name.log" || r=$?
+				--cpu "$cpu" ${append:+--append "$append"} $persist 2>"$out/$name.log" || r=$?
 			echo "$r $(nvvm_elapsed "$tb")" >"$out/$name.rc"
 		) &
 	done
