@@ -33,7 +33,8 @@ build() {
 	tmp=$(mktemp -d "$CACHE/tmp.XXXXXX") || return
 	mkdir "$tmp/nestvirt"
 	(cd "$SRCDIR" && files | tar -cf - -T -) | tar -C "$tmp/nestvirt" -xf - &&
-		(cd "$tmp/nestvirt" && DEB_BUILD_OPTIONS=parallel=2 dpkg-buildpackage -us -uc -b) \
+		(cd "$tmp/nestvirt" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL DEB_BUILD_OPTIONS=parallel=2 \
+			dpkg-buildpackage -us -uc -b) \
 			>"$tmp/build.log" 2>&1 &&
 		{ lintian --info "$tmp"/nestvirt_*.changes >"$tmp/lintian.log" 2>&1 || true; } &&
 		rm -rf "$tmp/nestvirt" && mv "$tmp" "$OUT"
