@@ -18,7 +18,7 @@ if [ -n "$need" ] || [ "$(id -u)" != 0 ]; then
 	skip "Debian packages" "needs root and${need:- nothing more} (scripts/deps.sh)"
 	exit 0
 fi
-plan 31
+plan 32
 
 CACHE=${NESTVIRT_DEB_CACHE:-/var/cache/nestvirt-deb}
 mkdir -p "$CACHE"
@@ -72,7 +72,8 @@ c=$(dpkg-deb -c "$DEB" 2>/dev/null | awk '{print $6}')
 for f in ./lib/systemd/system/nestvirt-early.service ./lib/systemd/system/nestvirt-firstboot.service \
 	./lib/udev/rules.d/90-nestvirt.rules ./usr/libexec/nestvirt/nestvirt-early ./usr/bin/nestvirt \
 	./etc/nestvirt/nestvirt.conf ./usr/share/man/man8/nestvirt.8.gz \
-	./usr/share/man/man5/nestvirt.conf.5.gz ./usr/share/doc/nestvirt/README.Debian; do
+	./usr/share/man/man5/nestvirt.conf.5.gz ./usr/share/doc/nestvirt/README.Debian \
+	./usr/share/bash-completion/completions/nestvirt; do
 	check "nestvirt ships $f" contains "$c" "$f"
 done
 check "nestvirt has no dracut file (it must install beside initramfs-tools)" lacks "$c" dracut
