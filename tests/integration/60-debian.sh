@@ -18,7 +18,7 @@ if [ -n "$need" ] || [ "$(id -u)" != 0 ]; then
 	skip "Debian packages" "needs root and${need:- nothing more} (scripts/deps.sh)"
 	exit 0
 fi
-plan 32
+plan 33
 
 CACHE=${NESTVIRT_DEB_CACHE:-/var/cache/nestvirt-deb}
 mkdir -p "$CACHE"
@@ -143,6 +143,8 @@ check "dpkg --purge nestvirt" dpkg_root dpkg --purge nestvirt
 check "purge removed /var/lib/nestvirt and /etc/nestvirt" \
 	sh -c '[ ! -e "$1/var/lib/nestvirt" ] && [ ! -e "$1/etc/nestvirt" ]' sh "$R"
 check "purge kept the domain file and its .nestvirt-orig backup, byte-unchanged" eq "$before_sum" "$(sum)"
+check "after purge no nestvirt unit is enabled or masked" \
+	eq "" "$(find "$R/etc/systemd" -name 'nestvirt*' 2>/dev/null)"
 check "after purge the root has exactly the paths it had before the install" eq "$before_tree" "$(tree)"
 
 finish
