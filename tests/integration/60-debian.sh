@@ -18,7 +18,7 @@ if [ -n "$need" ] || [ "$(id -u)" != 0 ]; then
 	skip "Debian packages" "needs root and${need:- nothing more} (scripts/deps.sh)"
 	exit 0
 fi
-plan 33
+plan 38
 
 CACHE=${NESTVIRT_DEB_CACHE:-/var/cache/nestvirt-deb}
 mkdir -p "$CACHE"
@@ -99,9 +99,13 @@ prepare_root() {
 	mkdir -p "$R" && tar --numeric-owner -C "$R" -xpf "$tarball" || return
 	# The package's libraries the minimal root lacks, from the host's (same release) archive.
 	mkdir -p "$CACHE/debs" && { chown _apt "$CACHE/debs" 2>/dev/null || true; }
-	(cd "$CACHE/debs" && { ls libxml2_*.deb libicu72_*.deb >/dev/null 2>&1 ||
-		apt-get download -q libxml2 libicu72 >/dev/null; }) || return
-	cp "$CACHE"/debs/*.deb "$DEB" "$R/tmp/" || return
+	# nestvirt-dracut's: dracut and what it needs beyond the root.
+	local p
+	for p in libxml2 libicu72 dracut dracut-core cpio kpartx; do
+		(cd "$CACHE/debs" && { ls "${p}"_*.deb >/dev/null 2>&1 || apt-get download -q "$p" >/dev/null; }) ||
+			return
+	done
+	cp "$CACHE"/debs/*.deb "$DEB" "$DDEB" "$R/tmp/" || return
 	if ! chroot "$R" sh -c 'dpkg -i /tmp/libicu72_*.deb /tmp/libxml2_*.deb' >"$TMP/dpkg.log" 2>&1; then
 		cat "$TMP/dpkg.log" >&2
 		return 1
@@ -146,5 +150,22 @@ check "purge kept the domain file and its .nestvirt-orig backup, byte-unchanged"
 check "after purge no nestvirt unit is enabled or masked" \
 	eq "" "$(find "$R/etc/systemd" -name 'nestvirt*' 2>/dev/null)"
 check "after purge the root has exactly the paths it had before the install" eq "$before_tree" "$(tree)"
+
+# --- nestvirt-dracut: dracut's trigger rebuilds the initramfs of the installed kernels -------
+# dracut replaces its kernel hook's work by a record: the trigger's effect without a kernel.
+dracut_setup() {
+	dpkg_root dpkg -i "$deb" &&
+		dpkg_root sh -c 'dpkg -i /tmp/cpio_*.deb /tmp/kpartx_*.deb /tmp/dracut-core_*.deb /tmp/dracut_*.deb' &&
+		mkdir -p "$R/boot" && touch "$R/boot/vmlinuz-6.1.0-nvtest" &&
+		printf '#!/bin/sh\necho "$1" >>/tmp/dracut-ran\n' >"$R/etc/kernel/postinst.d/dracut" &&
+		rm -f "$R/tmp/dracut-ran"
+}
+check "nestvirt and dracut installed in the chroot" dracut_setup
+check "dpkg -i nestvirt-dracut" dpkg_root dpkg -i "/tmp/$(basename "$DDEB")"
+check "its trigger ran dracut's hook for the installed kernel" eq "6.1.0-nvtest" "$(cat "$R/tmp/dracut-ran" 2>/dev/null)"
+check "no trigger left pending" eq "" "$(chroot "$R" dpkg --audit 2>&1)"
+check "dpkg --purge nestvirt-dracut keeps nestvirt" \
+	sh -c 'chroot "$1" dpkg --purge nestvirt-dracut >/dev/null 2>&1 && [ ! -e "$1/usr/lib/dracut/modules.d/90nestvirt" ] &&
+		[ "$(chroot "$1" dpkg-query -W -f="\${Status}" nestvirt)" = "install ok installed" ]' sh "$R"
 
 finish
