@@ -111,14 +111,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static void show_path(char *buf, size_t size, const char *root, const char *rel)
-{
-	if (!strcmp(root, "/"))
-		snprintf(buf, size, "/%s", rel);
-	else
-		snprintf(buf, size, "%s%s%s", root, root[strlen(root) - 1] == '/' ? "" : "/", rel);
-}
-
 static int write_persistent(int rootfd, const struct opts *o, int value)
 {
 	char path[PATH_MAX], when[32], text[512];
@@ -126,7 +118,7 @@ static int write_persistent(int rootfd, const struct opts *o, int value)
 	struct tm tm;
 	int dirfd, n, r;
 
-	show_path(path, sizeof(path), o->root, PERSISTENT_DIR "/" PERSISTENT_NAME);
+	fileio_join_path(path, sizeof(path), o->root, PERSISTENT_DIR "/" PERSISTENT_NAME);
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	n = snprintf(text, sizeof(text),
@@ -307,7 +299,7 @@ static void check_initramfs(int rootfd, const struct opts *o)
 	}
 	if (!rel[0])
 		return;
-	show_path(image, sizeof(image), o->root, rel);
+	fileio_join_path(image, sizeof(image), o->root, rel);
 	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]) && r < 0; i++)
 		r = list_initrd(tools[i], image, found, sizeof(found), &dracut);
 	if (r < 0) {

@@ -47,15 +47,6 @@ struct plan {
 	char force_spec[32]; /* policy = force: "force=svm" */
 };
 
-/* @rel below @root as people know it: "/etc/x" for root "/", "ROOT/etc/x" otherwise. */
-static void show_path(char *buf, size_t size, const char *root, const char *rel)
-{
-	if (!strcmp(root, "/"))
-		snprintf(buf, size, "/%s", rel);
-	else
-		snprintf(buf, size, "%s%s%s", root, root[strlen(root) - 1] == '/' ? "" : "/", rel);
-}
-
 static int parse_args(int argc, char **argv, const char **root)
 {
 	static const struct option longopts[] = {
@@ -144,7 +135,7 @@ static int load_state(int rootfd, struct plan *p)
 	char *buf;
 	int r;
 
-	show_path(path, sizeof(path), p->root, STATE_DIR "/" STATE_NAME);
+	fileio_join_path(path, sizeof(path), p->root, STATE_DIR "/" STATE_NAME);
 	r = fileio_read(rootfd, STATE_DIR "/" STATE_NAME, STATE_MAX, false, &buf, &len);
 	if (r == -ENOENT)
 		return 0;
@@ -176,7 +167,7 @@ static int load_conf(int rootfd, struct plan *p)
 	char *buf;
 	int r;
 
-	show_path(path, sizeof(path), p->root, NVCONF_PATH);
+	fileio_join_path(path, sizeof(path), p->root, NVCONF_PATH);
 	r = fileio_read(rootfd, NVCONF_PATH, NVCONF_MAX_SIZE, true, &buf, &len);
 	if (r == -ENOENT) {
 		nvconf_init(&p->conf);
@@ -268,10 +259,10 @@ static int check_writable(int rootfd, const struct plan *p, int *ret_stampfd)
 	char path[PATH_MAX];
 	int r;
 
-	show_path(path, sizeof(path), p->root, LIBVIRT_DIR);
+	fileio_join_path(path, sizeof(path), p->root, LIBVIRT_DIR);
 	if (faccessat(rootfd, LIBVIRT_DIR, W_OK, AT_EACCESS) < 0 && errno != ENOENT)
 		return log_error_errno(errno, "%s: not writable: %m; nothing changed", path);
-	show_path(path, sizeof(path), p->root, STAMP_DIR);
+	fileio_join_path(path, sizeof(path), p->root, STAMP_DIR);
 	r = fileio_open_dir(rootfd, STAMP_DIR, true, ret_stampfd);
 	if (r < 0)
 		return log_error_errno(r, "%s: cannot create or open: %m; nothing changed", path);
@@ -388,7 +379,7 @@ static int run_rewrite(int rootfd, struct plan *p)
 		r = -EAGAIN;
 		goto out;
 	}
-	show_path(path, sizeof(path), p->root, STAMP_DIR "/" STAMP_NAME);
+	fileio_join_path(path, sizeof(path), p->root, STAMP_DIR "/" STAMP_NAME);
 	r = write_stamp(stampfd, p, argv, argc);
 	if (r < 0)
 		log_error_errno(r,
@@ -408,7 +399,7 @@ static int firstboot(int rootfd, struct plan *p)
 	char path[PATH_MAX];
 	int r;
 
-	show_path(path, sizeof(path), p->root, STAMP_DIR "/" STAMP_NAME);
+	fileio_join_path(path, sizeof(path), p->root, STAMP_DIR "/" STAMP_NAME);
 	/* Followed like systemd's ConditionPathExists= does. */
 	if (faccessat(rootfd, STAMP_DIR "/" STAMP_NAME, F_OK, 0) == 0) {
 		log_info("first boot already done (%s exists): nothing to do", path);

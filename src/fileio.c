@@ -423,3 +423,15 @@ int fileio_replace_like(int dirfd, const char *name, const void *data, size_t le
 		r = -errno;
 	return r;
 }
+
+int fileio_join_path(char *buf, size_t size, const char *root, const char *rel)
+{
+	size_t n = strlen(root);
+
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	if (snprintf(buf, size, "%.*s%s%s", (int)n, root, root[n - 1] == '/' ? "" : "/", rel) >=
+	    (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}

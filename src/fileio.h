@@ -65,3 +65,7 @@ void fileio_temp_abort(int dirfd, struct fileio_temp *t);
 /* Give @to exactly the owner, group, mode and extended attributes of @from: all of @from's
  * are copied, and those @to has that @from lacks (an inherited ACL) are removed. */
 int fileio_copy_meta(int from, int to);
+
+/* @rel below @root as people know it, for messages: "/etc/x" for root "/", "ROOT/etc/x"
+ * otherwise (one slash between). -ENAMETOOLONG when it does not fit (then truncated). */
+int fileio_join_path(char *buf, size_t size, const char *root, const char *rel);

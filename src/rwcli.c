@@ -158,18 +158,6 @@ void rwcli_free(struct opts *o)
 	o->include = o->exclude = NULL;
 }
 
-int rwcli_join_path(char *buf, size_t size, const char *root, const char *rel)
-{
-	size_t n = strlen(root);
-
-	while (n > 1 && root[n - 1] == '/')
-		n--;
-	if (snprintf(buf, size, "%.*s%s%s", (int)n, root, root[n - 1] == '/' ? "" : "/", rel) >=
-	    (int)size)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
 static int vrefuse(const struct opts *o, const char *command, int err, const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));
 static int vrefuse(const struct opts *o, const char *command, int err, const char *fmt, va_list ap)
@@ -234,7 +222,7 @@ int rwcli_open_config_dir(const struct opts *o, const char *command, int rootfd,
 						  "%s: cannot open the config directory: %m", disp);
 		return 0;
 	}
-	r = rwcli_join_path(disp, size, o->root, RWCLI_DEFAULT_CONFIG_DIR);
+	r = fileio_join_path(disp, size, o->root, RWCLI_DEFAULT_CONFIG_DIR);
 	if (r < 0)
 		return rwcli_refuse(o, command, "%s: path too long", o->root);
 	r = fileio_open_dir(rootfd, RWCLI_DEFAULT_CONFIG_DIR, false, ret_fd);
@@ -256,7 +244,7 @@ static int check_daemon(const struct opts *o, int rootfd, const char *command)
 	r = daemon_find_running(rootfd, &who);
 	if (r == 0)
 		return 0;
-	rwcli_join_path(path, sizeof(path), o->root, who.pidfile);
+	fileio_join_path(path, sizeof(path), o->root, who.pidfile);
 	if (r < 0)
 		snprintf(reason, sizeof(reason),
 			 "cannot tell whether %s is running (%s: %s): use --force if it is not",
@@ -284,7 +272,7 @@ static int take_run_lock(const struct opts *o, int rootfd, const char *command, 
 	r = confdir_lock(rootfd, RWCLI_LOCK_PATH, fd);
 	if (r == 0)
 		return 0;
-	rwcli_join_path(path, sizeof(path), o->root, RWCLI_LOCK_PATH);
+	fileio_join_path(path, sizeof(path), o->root, RWCLI_LOCK_PATH);
 	if (r == -EBUSY)
 		return rwcli_refuse(
 		    o, command, "another nestvirt rewrite or rollback is running (%s is locked)",
@@ -307,7 +295,7 @@ static int hold_daemons(const struct opts *o, const char *command, int rootfd, i
 	r = daemon_hold_all(rootfd, session, &l->hold, &who, rel, sizeof(rel));
 	if (r == 0)
 		return 0;
-	rwcli_join_path(path, sizeof(path), o->root, rel);
+	fileio_join_path(path, sizeof(path), o->root, rel);
 	if (r > 0 && o->force) {
 		log_warning("%s is running (pid %d holds the lock on its pid file %s); going on "
 			    "(--force): edits may be overwritten",

@@ -62,9 +62,6 @@ int rwcli_parse(int argc, char **argv, const struct option *longopts, const char
 		const char *command, struct opts *o);
 void rwcli_free(struct opts *o);
 
-/* "ROOT/REL" for humans, one slash between. */
-int rwcli_join_path(char *buf, size_t size, const char *root, const char *rel);
-
 /* The refusal of a run: logged, and as a JSON document under --json. Returns 2. */
 int rwcli_refuse(const struct opts *o, const char *command, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -51,14 +51,19 @@ int rwrecord_matches(const struct confdir_file *f)
 	return !memcmp(rec, hex, HEXLEN);
 }
 
+/* A domain file, parsed for one look at it: no network, no messages. NULL if not well-formed. */
+static xmlDocPtr read_doc(const char *buf, size_t len)
+{
+	return xmlReadMemory(buf, (int)len, NULL, NULL,
+			     XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+}
+
 int rwrecord_domain_uuid(const char *buf, size_t len, char uuid[64])
 {
-	xmlDocPtr doc;
+	xmlDocPtr doc = read_doc(buf, len);
 	xmlNodePtr root;
 	int r = -EINVAL;
 
-	doc = xmlReadMemory(buf, (int)len, NULL, NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc)
 		return -EINVAL;
 	root = xmlDocGetRootElement(doc);
@@ -83,12 +88,10 @@ int rwrecord_domain_uuid(const char *buf, size_t len, char uuid[64])
 
 int rwrecord_root_element(const char *buf, size_t len, char *name, size_t size)
 {
-	xmlDocPtr doc;
+	xmlDocPtr doc = read_doc(buf, len);
 	xmlNodePtr root;
 	int r = -EINVAL;
 
-	doc = xmlReadMemory(buf, (int)len, NULL, NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc)
 		return -EINVAL;
 	root = xmlDocGetRootElement(doc);
