@@ -40,13 +40,15 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 CORE_SRCS := src/log.c src/fileio.c src/cmdline.c src/hostcpu.c src/kvmmod.c src/modconf.c \
 	src/state.c src/kmodops.c src/early.c
 # The admin CLI adds modules that may use libxml2 and libblkid.
-CLI_SRCS := src/cmd-status.c src/modresolve.c
+CLI_SRCS := src/cmd-status.c src/modresolve.c src/guests.c
 
 EARLY_MAIN := src/main-early.c
 CLI_MAIN := src/main-nestvirt.c
 
 # Unit tests: tests/unit/test_NAME.c, linked against all modules.
 UNIT_TESTS :=
+# QEMU boot tests run by make check-vm (mk/*.mk fragments add theirs).
+VM_TESTS := tests/vm/boot-tests.sh tests/vm/firstboot-tests.sh
 
 # Fragments of larger capabilities add to the lists above (and may define rules: keep "all" first).
 .DEFAULT_GOAL := all
@@ -126,7 +128,7 @@ check-integration: all
 
 # Boots Debian's kernel under QEMU/TCG; the Debian root is cached in /var/cache/nestvirt-vm.
 check-vm: all
-	$(PROVE) tests/vm/boot-tests.sh tests/vm/firstboot-tests.sh
+	$(PROVE) $(VM_TESTS)
 
 # Every bench/*.sh prints its figures and the ratio to the alternative it names.
 bench: all
