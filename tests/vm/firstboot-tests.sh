@@ -160,16 +160,16 @@ export NESTVIRT_VM_TIMEOUT=${NESTVIRT_VM_TIMEOUT:-420}
 [ ${#phase1[@]} -eq 0 ] || nvvm_boot_cases "$out" "${phase1[@]}"
 [ ${#phase2[@]} -eq 0 ] || nvvm_boot_cases "$out" "${phase2[@]}"
 
-# Checks of one boot's report; on failure its log and report go out as TAP comments.
+# Checks of one boot's report; on failure its log goes to stderr as TAP comments (prove shows it).
 booted() { # booted NAME: the boot reached "NVTEST done"
 	local r=1 secs=unknown
 	[ -f "$out/$1.rc" ] && read -r r secs <"$out/$1.rc"
 	echo "# $1: boot $secs s"
-	[ "$r" -eq 0 ] || { sed 's/^/# /' "$out/$1.log"; return 1; }
+	[ "$r" -eq 0 ] || { sed 's/^/# /' "$out/$1.log" >&2; return 1; }
 }
 check() { # check NAME SPEC...: nvvm_check against NAME's report
 	nvvm_check "$out/$1/nvtest.txt" "${@:2}" 2>>"$out/$1.log" && return 0
-	sed 's/^/# /' "$out/$1.log"
+	sed 's/^/# /' "$out/$1.log" >&2
 	return 1
 }
 xml_sums() { # xml_sums NAME KEY: the top-level *.xml sums of report KEY (pre_sum, post_sum …)

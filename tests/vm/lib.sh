@@ -463,7 +463,7 @@ nvvm_boot_cases() {
 }
 
 # Whether a booted CASE passed its checks (the case's own, then EXTRA specs); on failure the
-# boot log and the report go to stdout as TAP comments.
+# boot log and the report go to stderr as TAP comments, so prove shows the reason without -v.
 #   nvvm_case_ok OUT CASE [EXTRA_SPEC...]
 nvvm_case_ok() {
 	local out=$1 name cpu append checks r=1 secs=unknown
@@ -477,8 +477,8 @@ nvvm_case_ok() {
 		nvvm_check "$out/$name/nvtest.txt" "${@//+/ }" "${extra[@]}" 2>>"$out/$name.log"; then
 		return 0
 	fi
-	sed 's/^/# /' "$out/$name.log"
-	[ -f "$out/$name/nvtest.txt" ] && sed 's/^/#   | /' "$out/$name/nvtest.txt"
+	sed 's/^/# /' "$out/$name.log" >&2
+	[ -f "$out/$name/nvtest.txt" ] && sed 's/^/#   | /' "$out/$name/nvtest.txt" >&2
 	return 1
 }
 
