@@ -67,6 +67,9 @@ struct guests_report {
  * and the host. Returns 0 or -ENOMEM (detail is strdup'd). */
 int guest_predict(const struct domxml_facts *f, const struct guests_host *host, struct guest *g);
 
+/* g->flag from the host alone: what an unread document is reported with. */
+void guest_host_flag(const struct guests_host *host, struct guest *g);
+
 /* 1 the extension reaches guests at their next start, 0 it cannot, -1 unknown. */
 int guests_host_nesting(const struct guests_host *host);
 

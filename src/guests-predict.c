@@ -62,18 +62,23 @@ const char *guest_flag_name(const struct guest *g)
 	return g->flag == 0 ? "vmx" : g->flag == 1 ? "svm" : "vmx/svm";
 }
 
+void guest_host_flag(const struct guests_host *host, struct guest *g)
+{
+	if (host->module == KVM_MODULE_INTEL || host->module == KVM_MODULE_AMD)
+		g->flag = host->module == KVM_MODULE_INTEL ? 0 : 1;
+	else
+		g->flag = 2;
+}
+
 /* The feature that matters: the host's; for an unknown host the one the domain names. */
 static const char *pick_flag(const struct domxml_facts *f, const struct guests_host *host,
 			     struct guest *g)
 {
-	if (host->module == KVM_MODULE_INTEL || host->module == KVM_MODULE_AMD)
-		g->flag = host->module == KVM_MODULE_INTEL ? 0 : 1;
-	else if (*f->vmx && !*f->svm)
+	guest_host_flag(host, g);
+	if (g->flag == 2 && *f->vmx && !*f->svm)
 		g->flag = 0;
-	else if (*f->svm && !*f->vmx)
+	else if (g->flag == 2 && *f->svm && !*f->vmx)
 		g->flag = 1;
-	else
-		g->flag = 2;
 	return g->flag == 0 ? f->vmx : g->flag == 1 ? f->svm : "";
 }
 
@@ -157,7 +162,7 @@ int guest_predict(const struct domxml_facts *f, const struct guests_host *host, 
 {
 	const char *policy;
 
-	g->flag = 2;
+	guest_host_flag(host, g);
 	if (*f->invalid) {
 		g->cpu = G_UNPARSEABLE;
 		set(g, W_INVALID, S_UNKNOWN, ST_UNKNOWN);

@@ -83,7 +83,7 @@ static int read_one(struct scan *s, const struct guests_report *r, const char *f
 	g->file = strdup(file);
 	if (!g->file)
 		return -ENOMEM;
-	g->flag = 2;
+	guest_host_flag(&r->host, g);
 	g->running = g->saved = -1;
 	if (confdir_domain_name(file, domain, sizeof(domain)) == 0) {
 		live_state(s, domain, g);
