@@ -10,7 +10,7 @@
 # Targets: < 1 s at 10,000 files, peak RSS <= 16 MiB and flat (10,000 vs 2,500).
 #
 # Environment: NESTVIRT_BUILD (default ./build), BENCH_DIR (default /var/tmp), BENCH_FILES
-# (10000), BENCH_REPS (3, the median is used), BENCH_NAIVE_SAMPLE (2000: the grep loop is
+# (10000), BENCH_REPS (3, the median is used), BENCH_NAIVE_SAMPLE (500: the grep loop is
 # measured on that many files and scaled).
 set -eu
 
@@ -22,7 +22,7 @@ GEN=$here/../tests/fault/gendomains.sh
 N=${BENCH_FILES:-10000}
 N4=$((N / 4))
 REPS=${BENCH_REPS:-3}
-NS=${BENCH_NAIVE_SAMPLE:-2000}
+NS=${BENCH_NAIVE_SAMPLE:-500}
 [ "$NS" -le "$N" ] || NS=$N
 if ! [ -x "$NV" ] || ! [ -x "$FLOOR" ]; then
 	echo "bench: build first (make bench)" >&2
@@ -46,31 +46,11 @@ host() {
 	"$GEN" "$h/$Q" "$1"
 }
 
-# measure CMD...: run it under rwfloor's getrusage runner; sets ms, rss (KiB).
-measure() {
-	"$FLOOR" run "$W/m" "$@" >/dev/null 2>"$W/err"
-	read -r ms rss st <"$W/m"
-	[ "$st" -le 1 ] || { echo "bench: '$*' failed with status $st" >&2; cat "$W/err" >&2; exit 1; }
-}
-
-median() {
-	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
-
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
-}
+# shellcheck source=bench/lib/measure.sh
+. "$here/lib/measure.sh"
 
 per() {
 	awk -v ms="$1" -v n="$2" 'BEGIN { printf "%.4f", ms / n }'
-}
-
-verdict() {
-	if awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN { exit !(op == "<=" ? v <= t : (op == "<" ? v < t : v >= t)) }'; then
-		echo "meets"
-	else
-		echo "MISSES"
-	fi
 }
 
 # The naive check: one grep per file, then the kernel's files.
@@ -92,23 +72,23 @@ echo "bench: $N and $N4 generated domain files on $(df -T "$W" | awk 'NR == 2 { 
 count=$(tr -d '\n' <"$W/j" | sed -n 's/.*"guests": {"dir": "[^"]*", "error": null, "count": \([0-9]*\), "problems": \([0-9]*\).*/\1 \2/p')
 "$FLOOR" read "$W/host-$N/$Q" >/dev/null
 
-st='' st_rss='' fl='' st4='' st4_rss='' fl4=''
+sv='' sv_rss='' fl='' sv4='' sv4_rss='' fl4=''
 r=1
 while [ "$r" -le "$REPS" ]; do
 	measure "$NV" status --root "$W/host-$N"
-	st="$st $ms" st_rss="$st_rss $rss"
+	sv="$sv $ms" sv_rss="$sv_rss $rss"
 	measure "$FLOOR" read "$W/host-$N/$Q"
 	fl="$fl $ms"
 	measure "$NV" status --root "$W/host-$N4"
-	st4="$st4 $ms" st4_rss="$st4_rss $rss"
+	sv4="$sv4 $ms" sv4_rss="$sv4_rss $rss"
 	measure "$FLOOR" read "$W/host-$N4/$Q"
 	fl4="$fl4 $ms"
 	r=$((r + 1))
 done
 # shellcheck disable=SC2086 # the series are space-separated on purpose
 {
-	st=$(median $st) st_rss=$(median $st_rss) fl=$(median $fl)
-	st4=$(median $st4) st4_rss=$(median $st4_rss) fl4=$(median $fl4)
+	sv=$(median $sv) sv_rss=$(median $sv_rss) fl=$(median $fl)
+	sv4=$(median $sv4) sv4_rss=$(median $sv4_rss) fl4=$(median $fl4)
 }
 # shellcheck disable=SC2046 # one argument per file name (no blanks in generated names)
 measure sh "$W/naive.sh" "$W/host-$N" $(find "$W/host-$N/$Q" -name '*.xml' | sort | head -n "$NS")
@@ -117,20 +97,20 @@ naive=$(awk -v ms="$ms" -v s="$NS" -v n="$N" 'BEGIN { printf "%.0f", ms * n / s 
 echo
 echo "nestvirt status: ${count:-?} (domains problems) in the JSON of the check run at $N files"
 printf '%-58s %9s %10s %10s\n' "" "ms" "ms/file" "peak KiB"
-printf '%-58s %9s %10s %10s\n' "nestvirt status --root, $N files" "$st" "$(per "$st" "$N")" "$st_rss"
+printf '%-58s %9s %10s %10s\n' "nestvirt status --root, $N files" "$sv" "$(per "$sv" "$N")" "$sv_rss"
 printf '%-58s %9s %10s %10s\n' "floor: rwfloor read, $N files" "$fl" "$(per "$fl" "$N")" "-"
 printf '%-58s %9s %10s %10s\n' "naive: grep -l per file + cat (on $NS files, scaled)" "$naive" "$(per "$naive" "$N")" "-"
-printf '%-58s %9s %10s %10s\n' "nestvirt status --root, $N4 files" "$st4" "$(per "$st4" "$N4")" "$st4_rss"
+printf '%-58s %9s %10s %10s\n' "nestvirt status --root, $N4 files" "$sv4" "$(per "$sv4" "$N4")" "$sv4_rss"
 printf '%-58s %9s %10s %10s\n' "floor: rwfloor read, $N4 files" "$fl4" "$(per "$fl4" "$N4")" "-"
 echo
-r1=$(ratio "$st" "$fl")
-r2=$(ratio "$naive" "$st")
-r3=$(ratio "$(per "$st" "$N")" "$(per "$st4" "$N4")")
-r4=$(ratio "$st_rss" "$st4_rss")
+r1=$(ratio "$sv" "$fl")
+r2=$(ratio "$naive" "$sv")
+r3=$(ratio "$(per "$sv" "$N")" "$(per "$sv4" "$N4")")
+r4=$(ratio "$sv_rss" "$sv4_rss")
 printf '%-58s %8s  %s\n' "ratio / figure" "value" "target"
-printf '%-58s %8s  < 1000   %s\n' "nestvirt status ms at $N files" "$st" "$(verdict "$st" "<" 1000)"
+printf '%-58s %8s  < 1000   %s\n' "nestvirt status ms at $N files" "$sv" "$(verdict "$sv" "<" 1000)"
 printf '%-58s %8s  (info: parsing and prediction over reading)\n' "nestvirt status / floor" "$r1"
 printf '%-58s %8s  (info: the naive loop answers less)\n' "naive grep loop / nestvirt status" "$r2"
 printf '%-58s %8s  ~1.0     %s\n' "time per file at $N / at $N4 files" "$r3" "$(verdict "$r3" "<=" 1.25)"
-printf '%-58s %8s  <= 16384 %s\n' "peak RSS KiB at $N files" "$st_rss" "$(verdict "$st_rss" "<=" 16384)"
+printf '%-58s %8s  <= 16384 %s\n' "peak RSS KiB at $N files" "$sv_rss" "$(verdict "$sv_rss" "<=" 16384)"
 printf '%-58s %8s  ~1.0     %s\n' "peak RSS at $N / at $N4 files" "$r4" "$(verdict "$r4" "<=" 1.1)"
