@@ -13,7 +13,8 @@
  *       Read every *.xml in DIR once, whole (open, fstat, read, close), in directory order; no
  *       parsing: the floor of `nestvirt status` over the same files (bench/status.sh).
  *   rwfloor run STATS CMD [ARG]...
- *       Run CMD, write "wall_ms maxrss_kib exit_status" (getrusage of the child) to file STATS.
+ *       Run CMD, write "wall_ms maxrss_kib exit_status cpu_ms" (getrusage of the child: cpu is
+ *       user + system time) to file STATS.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -226,9 +227,11 @@ static int run_main(int argc, char **argv)
 	out = fopen(argv[2], "w");
 	if (!out)
 		die("open", argv[2]);
-	fprintf(out, "%ld %ld %d\n",
+	fprintf(out, "%ld %ld %d %ld\n",
 		(long)((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000),
-		ru.ru_maxrss, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		ru.ru_maxrss, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+		(long)((ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+		       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000));
 	return fclose(out) ? 1 : 0;
 }
 

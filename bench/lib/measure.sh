@@ -2,11 +2,12 @@
 # Shared by bench/*.sh (sourced): running a command under rwfloor's getrusage runner and the
 # arithmetic of the figures. Needs FLOOR (the rwfloor binary) and W (a scratch directory).
 
-# measure CMD...: run it under rwfloor's runner; sets ms (wall) and rss (peak KiB). Exit status
+# measure CMD...: run it under rwfloor's runner; sets ms (wall), rss (peak KiB) and cpu (user +
+# system ms: what a loaded machine does not inflate). Exit status
 # 0 and 1 are results (1: the command reported a problem), anything else stops the bench.
 measure() {
 	"$FLOOR" run "$W/m" "$@" >/dev/null 2>"$W/err"
-	read -r ms rss st <"$W/m"
+	read -r ms rss st cpu <"$W/m"
 	[ "$st" -le 1 ] || { echo "bench: '$*' failed with status $st" >&2; cat "$W/err" >&2; exit 1; }
 }
 
