@@ -50,7 +50,7 @@ fresh() {
 # measure CMD...: sets ms (wall) from rwfloor's getrusage runner; the command must exit 0.
 measure() {
 	"$FLOOR" run "$W/m" "$@" >/dev/null 2>"$W/err"
-	read -r ms _rss st <"$W/m"
+	read -r ms _rss st _cpu <"$W/m"
 	[ "$st" -eq 0 ] || { echo "bench: '$*' failed with status $st" >&2; cat "$W/err" >&2; exit 1; }
 }
 

@@ -53,33 +53,8 @@ fresh() {
 	sync
 }
 
-# measure CMD...: run it under rwfloor's getrusage runner; sets ms, rss (KiB).
-measure() {
-	"$FLOOR" run "$W/m" "$@" >/dev/null 2>"$W/err"
-	read -r ms rss st <"$W/m"
-	[ "$st" -le 1 ] || { echo "bench: '$*' failed with status $st" >&2; cat "$W/err" >&2; exit 1; }
-}
-
-# median of the arguments
-median() {
-	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
-
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
-}
-
-rate() {
-	awk -v n="$1" -v ms="$2" 'BEGIN { printf "%.0f", (ms > 0 ? n * 1000 / ms : 0) }'
-}
-
-verdict() {
-	if awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN { exit !(op == "<=" ? v <= t : v >= t) }'; then
-		echo "meets"
-	else
-		echo "MISSES"
-	fi
-}
+# shellcheck source=bench/lib/measure.sh
+. "$here/lib/measure.sh"
 
 echo "bench: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at start (other work on the machine skews the figures)"
 echo "bench: $N and $N4 generated domain files on $(df -T "$W" | awk 'NR == 2 { print $2 }') ($W), median of $REPS runs; page cache warm"

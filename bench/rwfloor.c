@@ -9,8 +9,12 @@
  *       fsync and rename each, then fsync DIR. With --backup, first hard-link
  *       NAME.xml.floor-orig for the batch and fsync DIR, as nestvirt does with its backups.
  *       No parsing, no edit: what the disk costs.
+ *   rwfloor read DIR
+ *       Read every *.xml in DIR once, whole (open, fstat, read, close), in directory order; no
+ *       parsing: the floor of `nestvirt status` over the same files (bench/status.sh).
  *   rwfloor run STATS CMD [ARG]...
- *       Run CMD, write "wall_ms maxrss_kib exit_status" (getrusage of the child) to file STATS.
+ *       Run CMD, write "wall_ms maxrss_kib exit_status cpu_ms" (getrusage of the child: cpu is
+ *       user + system time) to file STATS.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -167,6 +171,40 @@ static int copy_main(int argc, char **argv)
 	return 0;
 }
 
+static int read_main(const char *dir)
+{
+	unsigned long long total = 0;
+	struct dirent *de;
+	int dirfd;
+	DIR *d;
+
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fdopendir(dup(dirfd));
+	if (dirfd < 0 || !d)
+		die("open", dir);
+	while ((de = readdir(d))) {
+		struct stat st;
+		size_t len;
+		char *buf;
+		int fd;
+
+		if (!is_xml(de->d_name))
+			continue;
+		fd = openat(dirfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) < 0)
+			die("open", de->d_name);
+		buf = read_all(fd, st.st_size > 0 ? (size_t)st.st_size : 4096, &len);
+		if (!buf)
+			die("read", de->d_name);
+		total += len;
+		free(buf);
+		close(fd);
+	}
+	closedir(d);
+	printf("%llu\n", total);
+	return 0;
+}
+
 static int run_main(int argc, char **argv)
 {
 	struct timespec a, b;
@@ -189,9 +227,11 @@ static int run_main(int argc, char **argv)
 	out = fopen(argv[2], "w");
 	if (!out)
 		die("open", argv[2]);
-	fprintf(out, "%ld %ld %d\n",
+	fprintf(out, "%ld %ld %d %ld\n",
 		(long)((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000),
-		ru.ru_maxrss, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		ru.ru_maxrss, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+		(long)((ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+		       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000));
 	return fclose(out) ? 1 : 0;
 }
 
@@ -199,10 +239,11 @@ int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "copy"))
 		return copy_main(argc, argv);
+	if (argc == 3 && !strcmp(argv[1], "read"))
+		return read_main(argv[2]);
 	if (argc >= 4 && !strcmp(argv[1], "run"))
 		return run_main(argc, argv);
-	fprintf(
-	    stderr,
-	    "usage: rwfloor copy [--batch N] [--backup] DIR | rwfloor run STATS CMD [ARG]...\n");
+	fprintf(stderr, "usage: rwfloor copy [--batch N] [--backup] DIR | rwfloor read DIR |\n"
+			"       rwfloor run STATS CMD [ARG]...\n");
 	return 2;
 }

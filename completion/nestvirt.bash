@@ -11,7 +11,7 @@ _nestvirt_options()
 	status) echo "--root --json" ;;
 	rewrite)
 		echo "--root --config-dir --mode --cpu --vendor --domain --exclude --dry-run" \
-			"--override --force --no-backup --json --skip-foreign"
+			"--override --force --no-backup --json --skip-foreign --include-managed"
 		;;
 	rollback) echo "--root --config-dir --domain --force --discard-later-edits --prune --json" ;;
 	cpu-models | firstboot) echo "--root" ;;

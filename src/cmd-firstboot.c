@@ -306,6 +306,8 @@ static int build_argv(const struct plan *p, char **argv)
 		argv[n++] = "--no-backup";
 	if (p->conf.override)
 		argv[n++] = "--override";
+	if (p->conf.include_managed)
+		argv[n++] = "--include-managed";
 	/* A symlink, FIFO or non-domain file in the dir is reported, not a reason to fail every
 	 * boot; a domain that fails to parse still fails the run. */
 	argv[n++] = "--skip-foreign";

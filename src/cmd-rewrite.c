@@ -57,6 +57,7 @@ static const struct option rewrite_options[] = {
     {"no-backup", no_argument, NULL, OPT_NO_BACKUP},
     {"json", no_argument, NULL, OPT_JSON},
     {"skip-foreign", no_argument, NULL, OPT_SKIP_FOREIGN},
+    {"include-managed", no_argument, NULL, OPT_INCLUDE_MANAGED},
     {"help", no_argument, NULL, OPT_HELP},
     {0},
 };
@@ -66,9 +67,11 @@ static const char rewrite_usage[] =
     "                        [--mode feature|host-passthrough|host-model|disable] [--cpu SPEC]\n"
     "                        [--vendor intel|amd] [--domain GLOB]... [--exclude GLOB]...\n"
     "                        [--dry-run] [--override] [--force] [--no-backup] [--json]\n"
-    "                        [--skip-foreign]\n"
+    "                        [--skip-foreign] [--include-managed]\n"
     "Edit libvirt's stored domain files (default /etc/libvirt/qemu/*.xml) so that KVM guests\n"
-    "see the host's virtualization extension (vmx/svm). libvirtd must be stopped.\n";
+    "see the host's virtualization extension (vmx/svm). libvirtd must be stopped. Domains\n"
+    "that OpenStack nova, oVirt, KubeVirt or OpenNebula own are skipped (they regenerate the\n"
+    "file): --include-managed edits them too.\n";
 
 static const struct {
 	const char *name;
@@ -474,6 +477,7 @@ static int prepare_request(const struct opts *o, int rootfd, struct run *run, st
 		run->req.spec = *spec;
 	}
 	run->req.override = o->override;
+	run->req.skip_managed = !o->include_managed;
 	run->req.vendor_feature = vendor_feature(o, rootfd, why, sizeof(why));
 	if (!run->req.vendor_feature &&
 	    (run->req.mode == DOMXML_MODE_FEATURE || run->req.mode == DOMXML_MODE_DISABLE)) {

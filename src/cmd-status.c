@@ -13,6 +13,7 @@
 #include "cmdline.h"
 #include "commands.h"
 #include "fileio.h"
+#include "guests.h"
 #include "hostcpu.h"
 #include "json.h"
 #include "kvmmod.h"
@@ -30,6 +31,7 @@ struct status {
 	int admin_value; /* the kernel's reading of admin_nested: 1, 0, -1 none, <-1 invalid */
 	bool ok;
 	char verdict[512];
+	struct guests_report *guests;
 };
 
 static void read_boot_state(int rootfd, struct status *s)
@@ -236,6 +238,7 @@ static void print_human(const struct status *s)
 				      : "0");
 	print_live(s);
 	printf("verdict:     %s: %s\n", s->ok ? "ok" : "NOT OK", s->verdict);
+	guests_write_text(s->guests, stdout);
 }
 
 static void json_str(const char *key, const char *v, bool last)
@@ -283,8 +286,27 @@ static void print_json(const struct status *s)
 	json_int("live_nested", is_loaded(s) ? s->live.nested : -1);
 	json_int("refcnt", s->live.init == KVMMOD_INIT_LIVE ? s->live.refcnt : -1);
 	printf("  \"ok\": %s,\n", s->ok ? "true" : "false");
-	json_str("verdict", s->verdict, true);
-	printf("}\n");
+	json_str("verdict", s->verdict, false);
+	printf("  \"guests\": ");
+	guests_write_json(s->guests, stdout);
+	printf("\n}\n");
+}
+
+/* The stored domains, with what the host gives them at their next start. */
+static void scan_guests(int rootfd, struct status *s)
+{
+	struct guests_host host = {
+	    .module = !strcmp(s->boot.module, "kvm_intel") ? KVM_MODULE_INTEL
+		      : !strcmp(s->boot.module, "kvm_amd") ? KVM_MODULE_AMD
+							   : KVM_MODULE_NONE,
+	    .nested = is_loaded(s)	     ? s->live.nested
+		      : s->config_nested < 0 ? -1
+					     : s->config_nested,
+	    .virt_flag = s->boot.virt_flag,
+	};
+
+	if (guests_scan(rootfd, "etc/libvirt/qemu", &host, &s->guests) < 0)
+		fprintf(stderr, "nestvirt: out of memory reading the stored domains\n");
 }
 
 int status_main(int argc, char **argv)
@@ -326,10 +348,12 @@ int status_main(int argc, char **argv)
 	read_boot_state(rootfd, &s);
 	read_live(rootfd, root, &s);
 	judge(&s);
+	scan_guests(rootfd, &s);
 	close(rootfd);
 	if (json)
 		print_json(&s);
 	else
 		print_human(&s);
+	guests_report_free(s.guests);
 	return s.ok ? 0 : 1;
 }

@@ -25,7 +25,7 @@ struct parse {
 	int err; /* -ENOMEM */
 	int depth;
 	size_t topcap;
-	bool in_os, in_cpu, os_type_seen;
+	bool in_os, in_cpu, in_metadata, os_type_seen;
 	const char *path[NUMAREF_DEPTH]; /* the open elements below <domain> (parser's names) */
 	struct kid *kid;		 /* the open child of <cpu> */
 	bool kid_text;			 /* the open child's text matters (model, vendor) */
@@ -190,6 +190,7 @@ static void start_top(struct parse *p, const xmlChar *name, const xmlChar *uri, 
 	if (!t->name)
 		return fail_oom(p);
 	p->in_os = !strcmp(t->name, "os");
+	p->in_metadata = !strcmp(t->name, "metadata");
 	if (strcmp(t->name, "cpu"))
 		return;
 	if (++p->d->ncpu > 1)
@@ -290,6 +291,18 @@ static void note_numa_ref(struct parse *p, const xmlChar *name, const xmlChar *u
 		fail_oom(p);
 }
 
+/* Who wrote this <metadata> child: management layers are known by their namespace. */
+static void note_meta_ns(struct parse *p, const xmlChar *uri)
+{
+	const char *u = (const char *)uri;
+
+	if (!u || p->d->nmeta_ns == DOMDOC_MAX_META_NS)
+		return;
+	p->d->meta_ns[p->d->nmeta_ns] = arena_strndup(p->ar, u, strlen(u));
+	if (!p->d->meta_ns[p->d->nmeta_ns++])
+		fail_oom(p);
+}
+
 static void on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri,
 		     int nns, const xmlChar **ns, int nattr, int ndefaulted, const xmlChar **attrs)
 {
@@ -311,6 +324,8 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, cons
 		p->d->arch = find_attr(nattr, attrs, "arch", p);
 		return;
 	}
+	if (p->depth == 3 && p->in_metadata)
+		return note_meta_ns(p, uri);
 	if (!p->in_cpu)
 		return;
 	if (p->depth == 3)
@@ -357,7 +372,7 @@ static void on_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const 
 		p->d->tops[p->d->ntops - 1].end = end;
 		if (p->in_cpu)
 			p->d->cpu_end = end;
-		p->in_os = p->in_cpu = false;
+		p->in_os = p->in_cpu = p->in_metadata = false;
 	}
 	p->depth--;
 }

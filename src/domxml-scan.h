@@ -20,6 +20,10 @@ struct top {
 	size_t start, end;
 };
 
+/* How many namespaces of <metadata>'s children are kept: libvirt allows one element per
+ * namespace there, and management layers write one each. */
+#define DOMDOC_MAX_META_NS 8
+
 /* What the scan found. Pointers point into the buffer or the arena. */
 struct domdoc {
 	const char *buf;
@@ -37,6 +41,10 @@ struct domdoc {
 	/* The first element outside <cpu> that refers to a guest NUMA cell, as
 	 * "<numatune><memnode cellid='0'>"; NULL when none does. */
 	const char *numa_ref;
+	/* The namespace URIs of the elements directly inside <metadata> (<nova:instance
+	 * xmlns:nova='…'> …), the first DOMDOC_MAX_META_NS, in document order. */
+	const char *meta_ns[DOMDOC_MAX_META_NS];
+	size_t nmeta_ns;
 };
 
 /* Read the @len bytes at @buf into @doc, allocating from @ar. Returns 0 (with doc->invalid

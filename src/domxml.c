@@ -26,10 +26,12 @@
 #include "domxml-arena.h"
 #include "domxml-cpu.h"
 #include "domxml-edit.h"
+#include "domxml-facts.h"
 #include "domxml-reject.h"
 #include "domxml-scan.h"
 #include "domxml-verify.h"
 #include "domxml-write.h"
+#include "managed.h"
 
 static void say(struct domxml_result *res, enum domxml_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -207,6 +209,7 @@ static int apply_parsed(struct arena *ar, const struct domdoc *d, const struct d
 int domxml_apply(const char *buf, size_t len, const struct domxml_request *req,
 		 struct domxml_result *res)
 {
+	const struct managed_layer *layer = NULL;
 	struct arena ar = {0};
 	struct domdoc d;
 	int r;
@@ -222,8 +225,15 @@ int domxml_apply(const char *buf, size_t len, const struct domxml_request *req,
 	r = domdoc_scan(&ar, buf, len, &d);
 	if (r < 0)
 		goto out;
+	if (!d.invalid && req->skip_managed)
+		layer = domdoc_managed(&d);
 	if (d.invalid)
 		say(res, DOMXML_INVALID, "%s", d.invalid);
+	else if (layer)
+		say(res, DOMXML_SKIPPED,
+		    "managed by %s, which regenerates this file: use %s (--include-managed "
+		    "overrides)",
+		    layer->name, layer->knob);
 	else if (!d.type || strcmp(d.type, "kvm"))
 		say(res, DOMXML_SKIPPED, "domain type is '%s', not 'kvm' (TCG cannot run %s)",
 		    d.type ? d.type : "", req->vendor_feature ? req->vendor_feature : "vmx/svm");

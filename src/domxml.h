@@ -28,6 +28,7 @@ struct domxml_request {
 	const struct cpuspec *spec; /* DOMXML_MODE_SPEC only */
 	const struct cpumap *map;   /* optional: names are checked against it when set */
 	bool override;		    /* also change a vendor feature that is disable/forbid */
+	bool skip_managed; /* skip a domain another layer owns (managed.h): it regenerates it */
 };
 
 enum domxml_status {

@@ -16,13 +16,15 @@ enum key {
 	K_EXCLUDE,
 	K_BACKUP,
 	K_OVERRIDE,
+	K_INCLUDE_MANAGED,
 	NKEYS,
 };
 
 static const char *const key_names[NKEYS] = {
-    [K_MODE] = "mode",	       [K_CPU] = "cpu",		[K_POLICY] = "policy",
-    [K_DOMAINS] = "domains",   [K_EXCLUDE] = "exclude", [K_BACKUP] = "backup",
-    [K_OVERRIDE] = "override",
+    [K_MODE] = "mode",	       [K_CPU] = "cpu",
+    [K_POLICY] = "policy",     [K_DOMAINS] = "domains",
+    [K_EXCLUDE] = "exclude",   [K_BACKUP] = "backup",
+    [K_OVERRIDE] = "override", [K_INCLUDE_MANAGED] = "include_managed",
 };
 
 /* One line being parsed: where it is and what the keys seen so far were set on. */
@@ -186,6 +188,8 @@ static int set_key(struct parser *p, enum key k, const char *v)
 		return parse_bool(p, "backup", v, &p->c->backup);
 	case K_OVERRIDE:
 		return parse_bool(p, "override", v, &p->c->override);
+	case K_INCLUDE_MANAGED:
+		return parse_bool(p, "include_managed", v, &p->c->include_managed);
 	default:
 		return -EINVAL;
 	}
@@ -243,7 +247,7 @@ static int parse_line(struct parser *p, char *line)
 	if (k < 0)
 		return fail(p,
 			    "unknown key '%.*s' (mode, cpu, policy, domains, exclude, backup, "
-			    "override)",
+			    "override, include_managed)",
 			    (int)(klen > 60 ? 60 : klen), key);
 	if (p->seen[k])
 		return fail(p, "%s = is set twice (first on line %u)", key_names[k], p->seen[k]);

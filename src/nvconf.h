@@ -25,9 +25,10 @@ struct nvconf {
 	char policy[12]; /* mode feature: the vendor feature's policy, require (default) or force */
 	struct nvconf_globs domains; /* none: every domain */
 	struct nvconf_globs exclude;
-	bool backup;	   /* keep NAME.xml.nestvirt-orig (default yes) */
-	bool override;	   /* also turn on a vendor feature the admin disabled (default no) */
-	unsigned cpu_line; /* the line that set mode, cpu or policy, 0 when none did */
+	bool backup;	      /* keep NAME.xml.nestvirt-orig (default yes) */
+	bool override;	      /* also turn on a vendor feature the admin disabled (default no) */
+	bool include_managed; /* also rewrite domains another layer owns (managed.h; default no) */
+	unsigned cpu_line;    /* the line that set mode, cpu or policy, 0 when none did */
 };
 
 struct nvconf_error {

@@ -100,6 +100,9 @@ static int set_opt(struct opts *o, int c)
 	case OPT_PRUNE:
 		o->prune = true;
 		break;
+	case OPT_INCLUDE_MANAGED:
+		o->include_managed = true;
+		break;
 	default:
 		return -EINVAL;
 	}

@@ -29,7 +29,7 @@ struct opts {
 	char **exclude;
 	size_t nexclude;
 	bool dry_run, override, force, no_backup, json;
-	bool skip_foreign, discard_later_edits, prune;
+	bool skip_foreign, discard_later_edits, prune, include_managed;
 };
 
 enum {
@@ -48,6 +48,7 @@ enum {
 	OPT_SKIP_FOREIGN,
 	OPT_DISCARD_LATER_EDITS,
 	OPT_PRUNE,
+	OPT_INCLUDE_MANAGED,
 	OPT_HELP,
 };
 

@@ -30,7 +30,20 @@ static void test_an_empty_file_gives_the_defaults(void **state)
 	assert_int_equal(conf.exclude.n, 0);
 	assert_true(conf.backup);
 	assert_false(conf.override);
+	assert_false(conf.include_managed);
 	assert_int_equal(conf.cpu_line, 0);
+}
+
+static void test_include_managed_is_read(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("include_managed = yes\n"), 0);
+	assert_true(conf.include_managed);
+	assert_int_equal(parse("include_managed = no\n"), 0);
+	assert_false(conf.include_managed);
+	assert_int_equal(parse("include_managed = sometimes\n"), -EINVAL);
+	assert_int_equal(err.line, 1);
+	assert_string_equal(err.msg, "include_managed = sometimes: not a boolean (yes or no)");
 }
 
 static void test_comments_and_blank_lines_are_ignored(void **state)
@@ -257,6 +270,7 @@ int main(void)
 	    cmocka_unit_test(test_an_empty_file_gives_the_defaults),
 	    cmocka_unit_test(test_comments_and_blank_lines_are_ignored),
 	    cmocka_unit_test(test_every_key_is_read),
+	    cmocka_unit_test(test_include_managed_is_read),
 	    cmocka_unit_test(test_a_cpu_spec_is_kept_verbatim),
 	    cmocka_unit_test(test_policy_force_is_read),
 	    cmocka_unit_test(test_globs_split_on_commas_and_blanks),
