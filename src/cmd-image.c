@@ -479,7 +479,9 @@ static void rewrite_child(struct run *run, int outfd, char **argv, int argc)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (unshare(CLONE_NEWNS) < 0 || fchdir(run->rootfd) < 0 || chroot(".") < 0 ||
+	/* By path, not by run->rootfd: that fd is the parent namespace's mount, on which this
+	 * namespace cannot mount. The path is in our private /tmp. */
+	if (unshare(CLONE_NEWNS) < 0 || chdir(run->mnt) < 0 || chroot(".") < 0 ||
 	    chdir("/") < 0) {
 		log_error_errno(errno, "%s: cannot enter the image: %m", run->name);
 		_exit(2);
