@@ -31,6 +31,7 @@
 #include "image-report.h"
 #include "log.h"
 #include "persistent.h"
+#include "rwcli.h"
 
 #define STAMP_PATH     "var/lib/nestvirt/firstboot.done"
 #define NESTVIRT_PATH  "usr/bin/nestvirt"
@@ -38,39 +39,39 @@
 #define REWRITE_OUTPUT (64u << 20)
 
 enum {
-	OPT_IMAGE = 0x100,
-	OPT_DEVICE,
-	OPT_PARTITION,
-	OPT_ENABLE,
-	OPT_DISABLE,
-	OPT_FIRSTBOOT,
-	OPT_NOW_REWRITE,
-	OPT_DRY_RUN,
-	OPT_JSON,
-	OPT_HELP,
-	OPT_RW_ARG,  /* a rewrite option with an argument, passed on */
-	OPT_RW_FLAG, /* a rewrite option without one */
+	IOPT_IMAGE = 0x100,
+	IOPT_DEVICE,
+	IOPT_PARTITION,
+	IOPT_ENABLE,
+	IOPT_DISABLE,
+	IOPT_FIRSTBOOT,
+	IOPT_NOW_REWRITE,
+	IOPT_DRY_RUN,
+	IOPT_JSON,
+	IOPT_HELP,
+	IOPT_RW_ARG,  /* a rewrite option with an argument, passed on */
+	IOPT_RW_FLAG, /* a rewrite option without one */
 };
 
 static const struct option image_options[] = {
-    {"image", required_argument, NULL, OPT_IMAGE},
-    {"device", required_argument, NULL, OPT_DEVICE},
-    {"partition", required_argument, NULL, OPT_PARTITION},
-    {"enable", no_argument, NULL, OPT_ENABLE},
-    {"disable", no_argument, NULL, OPT_DISABLE},
-    {"firstboot", no_argument, NULL, OPT_FIRSTBOOT},
-    {"now-rewrite", no_argument, NULL, OPT_NOW_REWRITE},
-    {"mode", required_argument, NULL, OPT_RW_ARG},
-    {"cpu", required_argument, NULL, OPT_RW_ARG},
-    {"vendor", required_argument, NULL, OPT_RW_ARG},
-    {"domain", required_argument, NULL, OPT_RW_ARG},
-    {"exclude", required_argument, NULL, OPT_RW_ARG},
-    {"override", no_argument, NULL, OPT_RW_FLAG},
-    {"no-backup", no_argument, NULL, OPT_RW_FLAG},
-    {"skip-foreign", no_argument, NULL, OPT_RW_FLAG},
-    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"help", no_argument, NULL, OPT_HELP},
+    {"image", required_argument, NULL, IOPT_IMAGE},
+    {"device", required_argument, NULL, IOPT_DEVICE},
+    {"partition", required_argument, NULL, IOPT_PARTITION},
+    {"enable", no_argument, NULL, IOPT_ENABLE},
+    {"disable", no_argument, NULL, IOPT_DISABLE},
+    {"firstboot", no_argument, NULL, IOPT_FIRSTBOOT},
+    {"now-rewrite", no_argument, NULL, IOPT_NOW_REWRITE},
+    {"mode", required_argument, NULL, IOPT_RW_ARG},
+    {"cpu", required_argument, NULL, IOPT_RW_ARG},
+    {"vendor", required_argument, NULL, IOPT_RW_ARG},
+    {"domain", required_argument, NULL, IOPT_RW_ARG},
+    {"exclude", required_argument, NULL, IOPT_RW_ARG},
+    {"override", no_argument, NULL, IOPT_RW_FLAG},
+    {"no-backup", no_argument, NULL, IOPT_RW_FLAG},
+    {"skip-foreign", no_argument, NULL, IOPT_RW_FLAG},
+    {"dry-run", no_argument, NULL, IOPT_DRY_RUN},
+    {"json", no_argument, NULL, IOPT_JSON},
+    {"help", no_argument, NULL, IOPT_HELP},
     {0},
 };
 
@@ -174,39 +175,39 @@ static int set_opt(struct image_opts *o, int c, int idx)
 {
 
 	switch (c) {
-	case OPT_IMAGE:
+	case IOPT_IMAGE:
 		o->image = optarg;
 		return 0;
-	case OPT_DEVICE:
+	case IOPT_DEVICE:
 		o->device = optarg;
 		return 0;
-	case OPT_PARTITION:
+	case IOPT_PARTITION:
 		o->partition = optarg;
 		return 0;
-	case OPT_ENABLE:
-	case OPT_DISABLE:
-		if (o->value == (c == OPT_DISABLE))
+	case IOPT_ENABLE:
+	case IOPT_DISABLE:
+		if (o->value == (c == IOPT_DISABLE))
 			return usage_error("%s", "--enable and --disable exclude each other");
-		o->value = c == OPT_ENABLE;
+		o->value = c == IOPT_ENABLE;
 		return 0;
-	case OPT_FIRSTBOOT:
+	case IOPT_FIRSTBOOT:
 		o->firstboot = true;
 		return 0;
-	case OPT_NOW_REWRITE:
+	case IOPT_NOW_REWRITE:
 		o->now_rewrite = true;
 		return 0;
-	case OPT_DRY_RUN:
+	case IOPT_DRY_RUN:
 		o->dry_run = true;
 		return 0;
-	case OPT_JSON:
+	case IOPT_JSON:
 		o->json = true;
 		return 0;
-	case OPT_RW_ARG:
-	case OPT_RW_FLAG:
+	case IOPT_RW_ARG:
+	case IOPT_RW_FLAG:
 		o->rw_mode |= !strcmp(image_options[idx].name, "mode") ||
 			      !strcmp(image_options[idx].name, "cpu");
 		if (add_rw_arg(o, dashed(image_options[idx].name)) < 0 ||
-		    (c == OPT_RW_ARG && add_rw_arg(o, optarg) < 0))
+		    (c == IOPT_RW_ARG && add_rw_arg(o, optarg) < 0))
 			return -EINVAL;
 		return 0;
 	}
@@ -222,7 +223,7 @@ static int parse_args(int argc, char **argv, struct image_opts *o)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", image_options, &idx)) != -1) {
-		if (c == OPT_HELP) {
+		if (c == IOPT_HELP) {
 			fputs(image_usage, stdout);
 			return 1;
 		}
@@ -481,8 +482,7 @@ static void rewrite_child(struct run *run, int outfd, char **argv, int argc)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* By path, not by run->rootfd: that fd is the parent namespace's mount, on which this
 	 * namespace cannot mount. The path is in our private /tmp. */
-	if (unshare(CLONE_NEWNS) < 0 || chdir(run->mnt) < 0 || chroot(".") < 0 ||
-	    chdir("/") < 0) {
+	if (unshare(CLONE_NEWNS) < 0 || chdir(run->mnt) < 0 || chroot(".") < 0 || chdir("/") < 0) {
 		log_error_errno(errno, "%s: cannot enter the image: %m", run->name);
 		_exit(2);
 	}
@@ -505,6 +505,8 @@ static int run_rewrite(struct run *run)
 {
 	char *argv[MAX_RW_ARGS + 8];
 	int argc = 0, pipefd[2] = {-1, -1}, status;
+	/* The lock lands on the child's tmpfs over /run; an image without /run keeps it. */
+	bool lock_before = image_has(run, RWCLI_LOCK_PATH);
 	pid_t pid;
 
 	argv[argc++] = "rewrite";
@@ -523,13 +525,6 @@ static int run_rewrite(struct run *run)
 	argv[argc] = NULL;
 	if (run->o.json && pipe2(pipefd, O_CLOEXEC) < 0)
 		return imgreport_fail(&run->rep, errno, "cannot start the rewrite: %m");
-	/* The rewrite's lock lands on the child's tmpfs over /run; an image without /run gets
-	 * it for real, and the report says so. */
-	if (!run->o.dry_run && !image_has(run, "run"))
-		imgreport_change(&run->rep,
-				 "%s/run/nestvirt/rewrite.lock: created (the image has "
-				 "no /run for the rewrite's lock)",
-				 run->disp);
 	if (!run->o.json)
 		printf("rewrite of %s/etc/libvirt/qemu:\n", run->disp);
 	fflush(stdout);
@@ -556,6 +551,11 @@ static int run_rewrite(struct run *run)
 				      WTERMSIG(status));
 	}
 	run->rep.rewrite_status = WEXITSTATUS(status);
+	if (!lock_before && image_has(run, RWCLI_LOCK_PATH))
+		imgreport_change(&run->rep,
+				 "%s/%s: created (the rewrite's lock: the image has no /run "
+				 "directory to hold it)",
+				 run->disp, RWCLI_LOCK_PATH);
 	return run->rep.rewrite_status;
 }
 

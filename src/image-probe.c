@@ -222,10 +222,11 @@ int image_probe(int fd, const char *name, struct image_probe *p)
 	copy_value(pr, "PTTYPE", p->pttype, sizeof(p->pttype));
 	/* libblkid names the protective MBR alone when neither GPT header is valid. */
 	if (!strcmp(p->pttype, "PMBR")) {
-		r = log_error_errno(EUCLEAN,
-				    "%s: a GPT disk whose partition table cannot be read (truncated "
-				    "or damaged: neither GPT header is valid)",
-				    name);
+		r = log_error_errno(
+		    EUCLEAN,
+		    "%s: a GPT disk whose partition table cannot be read (truncated "
+		    "or damaged: neither GPT header is valid)",
+		    name);
 		goto out;
 	}
 	if (p->pttype[0]) {
