@@ -439,6 +439,23 @@ static bool image_has(const struct run *run, const char *path)
 	return true;
 }
 
+/* The temporary file of a killed write: the image is locked (flock), so no other writer owns
+ * it. */
+static void remove_stale(struct run *run)
+{
+	int dirfd, n;
+
+	if (fileio_open_dir(run->rootfd, PERSISTENT_DIR, false, &dirfd) < 0)
+		return;
+	n = fileio_clean_stale(dirfd, PERSISTENT_NAME);
+	close(dirfd);
+	if (n > 0)
+		imgreport_change(&run->rep,
+				 "%s/%s/.%s.XXXXXX: removed %d temporary file(s) of an interrupted "
+				 "run",
+				 run->disp, PERSISTENT_DIR, PERSISTENT_NAME, n);
+}
+
 static int write_setting(struct run *run)
 {
 	const char *by = run->o.value ? "nestvirt image --enable" : "nestvirt image --disable";
@@ -447,6 +464,8 @@ static int write_setting(struct run *run)
 	int r;
 
 	fileio_join_path(path, sizeof(path), run->disp, PERSISTENT_PATH);
+	if (!run->o.dry_run)
+		remove_stale(run);
 	if (!run->o.dry_run) {
 		r = persistent_write(run->rootfd, run->disp, run->o.value, by);
 		if (r < 0)
