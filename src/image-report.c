@@ -67,13 +67,25 @@ void imgreport_mounted(struct imgreport *r, const char *loopdev, bool read_only)
 			read_only ? "read-only" : "read-write", loopdev);
 }
 
+/* Append a formatted item to @items (@n of IMGREPORT_MAX_ITEMS; when full, the last is
+ * overwritten). Returns its text. */
+static const char *add_item(char items[][512], size_t *n, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static const char *add_item(char items[][512], size_t *n, const char *fmt, va_list ap)
+{
+	char *slot = items[*n < IMGREPORT_MAX_ITEMS ? (*n)++ : IMGREPORT_MAX_ITEMS - 1];
+
+	vsnprintf(slot, 512, fmt, ap);
+	return slot;
+}
+
 void imgreport_change(struct imgreport *r, const char *fmt, ...)
 {
-	char *slot = r->changes[r->nchanges < IMGREPORT_MAX_ITEMS ? r->nchanges++ : 0];
+	const char *slot;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(slot, sizeof(r->changes[0]), fmt, ap);
+	slot = add_item(r->changes, &r->nchanges, fmt, ap);
 	va_end(ap);
 	if (!r->json)
 		fprintf(r->out, "%s: %s\n", r->dry_run ? "would change" : "changed", slot);
@@ -81,13 +93,11 @@ void imgreport_change(struct imgreport *r, const char *fmt, ...)
 
 void imgreport_warn(struct imgreport *r, const char *fmt, ...)
 {
-	char *slot = r->warnings[r->nwarnings < IMGREPORT_MAX_ITEMS ? r->nwarnings++ : 0];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(slot, sizeof(r->warnings[0]), fmt, ap);
+	log_warning("%s", add_item(r->warnings, &r->nwarnings, fmt, ap));
 	va_end(ap);
-	log_warning("%s", slot);
 }
 
 int imgreport_fail(struct imgreport *r, int err, const char *fmt, ...)

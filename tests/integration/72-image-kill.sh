@@ -96,6 +96,7 @@ for sig in 15 2; do
 			continue
 		fi
 		kill -"$sig" "$pid"
+		# shellcheck disable=SC2046 # one pid per word
 		kill -CONT "$pid" $(cat "/proc/$pid/task/$pid/children" 2>/dev/null)
 		wait "$pid"
 		st=$?
