@@ -116,7 +116,7 @@ edit='for f in /etc/libvirt/qemu/*.xml; do
   fi
 done'
 printf 'nestvirt=1\n' >"$W/persistent"
-if ! series "$VC_REPS" virt-customize -a "$W/img" --format raw --no-network \
+if ! series "$VC_REPS" virt-customize --format raw -a "$W/img" --no-network \
 	--mkdir /etc/nestvirt --copy-in "$W/persistent:/etc/nestvirt" --run-command "$edit"; then
 	echo "virt-customize: failed (its error above): no ratio; nestvirt's figures stand alone"
 	exit 0

@@ -10,21 +10,18 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cmdline.h"
 #include "commands.h"
 #include "fileio.h"
+#include "image-chroot.h"
 #include "image-loop.h"
 #include "image-mount.h"
 #include "image-probe.h"
@@ -33,10 +30,9 @@
 #include "persistent.h"
 #include "rwcli.h"
 
-#define STAMP_PATH     "var/lib/nestvirt/firstboot.done"
-#define NESTVIRT_PATH  "usr/bin/nestvirt"
-#define MAX_RW_ARGS    64
-#define REWRITE_OUTPUT (64u << 20)
+#define STAMP_PATH    "var/lib/nestvirt/firstboot.done"
+#define NESTVIRT_PATH "usr/bin/nestvirt"
+#define MAX_RW_ARGS   64
 
 enum {
 	IOPT_IMAGE = 0x100,
@@ -489,44 +485,12 @@ static int write_setting(struct run *run)
 	return 0;
 }
 
-/* In the child: a mount namespace of its own (a tmpfs on the image's /run holds the rewrite's
- * lock and nothing of it is left in the image), rooted in the image, then the rewrite. */
-static void rewrite_child(struct run *run, int outfd, char **argv, int argc)
-{
-	int status;
-
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* By path, not by run->rootfd: that fd is the parent namespace's mount, on which this
-	 * namespace cannot mount. The path is in our private /tmp. */
-	if (unshare(CLONE_NEWNS) < 0 || chdir(run->mnt) < 0 || chroot(".") < 0 || chdir("/") < 0) {
-		log_error_errno(errno, "%s: cannot enter the image: %m", run->name);
-		_exit(2);
-	}
-	mount("nestvirt-run", "/run", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=1m");
-	if (outfd >= 0 && dup2(outfd, STDOUT_FILENO) < 0)
-		_exit(2);
-	status = rewrite_main(argc, argv);
-	fflush(stdout);
-	_exit(status);
-}
-
-static int read_output(int fd, char **ret)
-{
-	size_t len;
-
-	return fileio_read_fd(fd, REWRITE_OUTPUT, 64 * 1024, ret, &len);
-}
-
 static int run_rewrite(struct run *run)
 {
 	char *argv[MAX_RW_ARGS + 8];
-	int argc = 0, pipefd[2] = {-1, -1}, status;
+	int argc = 0, status;
 	/* The lock lands on the child's tmpfs over /run; an image without /run keeps it. */
 	bool lock_before = image_has(run, RWCLI_LOCK_PATH);
-	pid_t pid;
 
 	argv[argc++] = "rewrite";
 	argv[argc++] = "--root";
@@ -542,34 +506,14 @@ static int run_rewrite(struct run *run)
 	if (run->o.json)
 		argv[argc++] = "--json";
 	argv[argc] = NULL;
-	if (run->o.json && pipe2(pipefd, O_CLOEXEC) < 0)
-		return imgreport_fail(&run->rep, errno, "cannot start the rewrite: %m");
 	if (!run->o.json)
 		printf("rewrite of %s/etc/libvirt/qemu:\n", run->disp);
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		return imgreport_fail(&run->rep, errno, "cannot start the rewrite: %m");
-	if (pid == 0)
-		rewrite_child(run, pipefd[1], argv, argc);
-	child_pid = pid;
-	if (pipefd[1] >= 0) {
-		close(pipefd[1]);
-		if (read_output(pipefd[0], &run->rep.rewrite) < 0)
-			run->rep.rewrite = NULL;
-		close(pipefd[0]);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return imgreport_fail(&run->rep, errno, "rewrite: wait: %m");
-	child_pid = 0;
-	if (!WIFEXITED(status)) {
-		free(run->rep.rewrite);
-		run->rep.rewrite = NULL;
-		return imgreport_fail(&run->rep, EINTR, "the rewrite was killed by signal %d",
-				      WTERMSIG(status));
-	}
-	run->rep.rewrite_status = WEXITSTATUS(status);
+	status = imgchroot_rewrite(run->mnt, run->name, argc, argv,
+				   run->o.json ? &run->rep.rewrite : NULL, &child_pid);
+	if (status < 0)
+		return imgreport_fail(&run->rep, status, "%s: the rewrite did not finish",
+				      run->name);
+	run->rep.rewrite_status = status;
 	if (!lock_before && image_has(run, RWCLI_LOCK_PATH))
 		imgreport_change(&run->rep,
 				 "%s/%s: created (the rewrite's lock: the image has no /run "

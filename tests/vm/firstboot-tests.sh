@@ -142,8 +142,11 @@ if [ -n "${want[persistent]:-}" ]; then
 fi
 if [ -n "${want[image]:-}" ]; then
 	# "nestvirt image --enable" as an image pipeline runs it: the disk image, offline.
-	variant lv-image && "$stage/usr/bin/nestvirt" image --image "$out/lv-image.img" --enable \
-		>"$out/image.log" 2>&1 || { sed 's/^/# /' "$out/image.log"; rc=1; }
+	if ! variant lv-image || ! "$stage/usr/bin/nestvirt" image --image "$out/lv-image.img" \
+		--enable >"$out/image.log" 2>&1; then
+		sed 's/^/# /' "$out/image.log"
+		rc=1
+	fi
 fi
 if [ -n "${want[cut]:-}" ]; then
 	variant disk-cut "mkdir /etc/systemd/system/nestvirt-firstboot.service.d" \
