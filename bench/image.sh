@@ -37,8 +37,20 @@ trap 'rm -rf "$W"' EXIT
 trap 'exit 130' HUP INT PIPE TERM
 Q=etc/libvirt/qemu
 
-# The image: a small root with N stored domains, in a GPT disk behind an EFI partition.
-mkdir -p "$W/tree/$Q" "$W/tree/run" "$W/tree/usr/bin"
+# The image: a small Debian-like root with N stored domains, in a GPT disk behind an EFI
+# partition. virt-customize only works on an OS its inspection recognises, and runs its
+# --run-command with the image's own shell: a static busybox provides sh, sed and grep.
+mkdir -p "$W/tree/$Q" "$W/tree/run" "$W/tree/usr/bin" "$W/tree/tmp" "$W/tree/root" "$W/tree/var/lib"
+ln -s usr/bin "$W/tree/bin"
+ln -s usr/bin "$W/tree/sbin"
+if command -v busybox >/dev/null; then
+	cp "$(command -v busybox)" "$W/tree/usr/bin/"
+	for t in sh sed grep cat ls mkdir rm mv cp chmod; do ln -s busybox "$W/tree/usr/bin/$t"; done
+fi
+printf 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n' \
+	>"$W/tree/etc/os-release"
+echo 12.0 >"$W/tree/etc/debian_version"
+echo '/dev/sda2 / ext4 defaults 0 1' >"$W/tree/etc/fstab"
 "$GEN" "$W/tree/$Q" "$N" changing
 chmod 600 "$W/tree/$Q"/*.xml
 truncate -s 16M "$W/efi.fs"
