@@ -10,7 +10,7 @@ set -u
 # shellcheck source=tests/integration/lib-image.sh
 . "$(dirname "$0")/lib-image.sh"
 need_loop
-plan 57
+plan 56
 
 nv() {
 	"$NESTVIRT" image "$@" >"$TMP/out" 2>"$TMP/err"
