@@ -2,7 +2,7 @@
 # names from libvirt's domain directory, CPU models from `nestvirt cpu-models`.
 # shellcheck shell=bash
 
-_nestvirt_commands="status rewrite rollback cpu-models firstboot enable disable"
+_nestvirt_commands="status rewrite rollback cpu-models firstboot enable disable image"
 
 # _nestvirt_options COMMAND: the options of one subcommand (as its --help lists them).
 _nestvirt_options()
@@ -16,6 +16,10 @@ _nestvirt_options()
 	rollback) echo "--root --config-dir --domain --force --discard-later-edits --prune --json" ;;
 	cpu-models | firstboot) echo "--root" ;;
 	enable | disable) echo "--root --persistent --now" ;;
+	image)
+		echo "--image --device --partition --enable --disable --firstboot --now-rewrite --mode" \
+			"--cpu --vendor --domain --exclude --override --no-backup --skip-foreign --dry-run --json"
+		;;
 	esac
 	echo "--help"
 }
@@ -60,6 +64,8 @@ _nestvirt_values()
 {
 	case $1 in
 	--root | --config-dir) mapfile -t COMPREPLY < <(compgen -d -- "$2") ;;
+	--image | --device) mapfile -t COMPREPLY < <(compgen -f -- "$2") ;;
+	--partition) ;;
 	--mode) mapfile -t COMPREPLY < <(compgen -W "feature host-passthrough host-model disable" -- "$2") ;;
 	--vendor) mapfile -t COMPREPLY < <(compgen -W "intel amd" -- "$2") ;;
 	--domain | --exclude) mapfile -t COMPREPLY < <(compgen -W "$(_nestvirt_domains)" -- "$2") ;;

@@ -17,19 +17,17 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmdline.h"
 #include "commands.h"
 #include "fileio.h"
 #include "log.h"
+#include "persistent.h"
 #include "state.h"
 
-#define PERSISTENT_DIR	"etc/nestvirt"
-#define PERSISTENT_NAME "persistent"
-#define CMDLINE_MAX	4096
-#define STATE_MAX	(16 * 1024)
+#define CMDLINE_MAX 4096
+#define STATE_MAX   (16 * 1024)
 /* What an initramfs listing shows when the module's option is decided inside the image. */
 static const char *const initrd_markers[] = {
     "/kvm_amd.ko",
@@ -113,27 +111,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 static int write_persistent(int rootfd, const struct opts *o, int value)
 {
-	char path[PATH_MAX], when[32], text[512];
-	time_t now = time(NULL);
-	struct tm tm;
-	int dirfd, n, r;
+	char path[PATH_MAX], by[64];
+	int r;
 
-	fileio_join_path(path, sizeof(path), o->root, PERSISTENT_DIR "/" PERSISTENT_NAME);
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	n = snprintf(text, sizeof(text),
-		     "# Written by 'nestvirt %s --persistent' on %s.\n"
-		     "# Read by nestvirt-early at every boot: the boot behaves as if nestvirt=%d\n"
-		     "# were on the kernel command line. A nestvirt= on the command line wins.\n"
-		     "nestvirt=%d\n",
-		     value ? "enable" : "disable", when, value, value);
-	r = fileio_open_dir(rootfd, PERSISTENT_DIR, true, &dirfd);
+	snprintf(by, sizeof(by), "nestvirt %s --persistent", value ? "enable" : "disable");
+	r = persistent_write(rootfd, o->root, value, by);
 	if (r < 0)
-		return log_error_errno(r, "%s: cannot create or open the directory: %m", path);
-	r = fileio_replace(dirfd, PERSISTENT_NAME, text, n, 0644);
-	close(dirfd);
-	if (r < 0)
-		return log_error_errno(r, "%s: cannot write: %m; the setting is unchanged", path);
+		return r;
+	fileio_join_path(path, sizeof(path), o->root, PERSISTENT_PATH);
 	printf("%s: nestvirt=%d at every boot from now on\n", path, value);
 	return 0;
 }

@@ -13,3 +13,4 @@ int edit_cpu_main(int argc, char **argv);
 int firstboot_main(int argc, char **argv);
 int enable_main(int argc, char **argv);
 int disable_main(int argc, char **argv);
+int image_main(int argc, char **argv);

@@ -20,6 +20,7 @@ static const struct command {
     {"firstboot", firstboot_main, "the first boot with nestvirt=1: rewrite, then stamp"},
     {"enable", enable_main, "turn nesting on at every boot (--persistent) [and now (--now)]"},
     {"disable", disable_main, "turn nesting off at every boot (--persistent) [and now]"},
+    {"image", image_main, "provision a host disk image offline: --enable, --now-rewrite"},
     /* Not listed: one document through the <cpu> edit, for tests against virt-xml. */
     {"edit-cpu", edit_cpu_main, NULL},
 };

@@ -26,16 +26,17 @@ declare -A boot=(
 	[itools]="itools|it|lv|EPYC|nestvirt=1"
 	[off]="off|sd|lv|EPYC|nestvirt=0"
 	[persistent]="persistent|sd|lv-persistent|EPYC|"
+	[image]="image|sd|lv-image|EPYC|"
 	[cut]="cut|sd|+disk-cut|EPYC|nestvirt=1 nvtest.cutoff"
 	[aftercut]="aftercut|sd|+disk-cut|EPYC|nestvirt=1"
 )
 # TAP point -> the boots it reads.
 tests=(dracut-nested firstboot-order libvirt-sees-svm second-boot-no-change itools-no-reload
-	nestvirt0-no-change persistent-enable cut-off-completed status-json)
+	nestvirt0-no-change persistent-enable image-enable cut-off-completed status-json)
 declare -A needs=(
 	[dracut-nested]="on" [firstboot-order]="on" [libvirt-sees-svm]="on"
 	[second-boot-no-change]="on second" [itools-no-reload]="itools" [nestvirt0-no-change]="off"
-	[persistent-enable]="persistent" [cut-off-completed]="cut aftercut"
+	[persistent-enable]="persistent" [image-enable]="image" [cut-off-completed]="cut aftercut"
 	[status-json]="on"
 )
 # status-json reads whichever of these were booted.
@@ -61,16 +62,19 @@ missing=()
 [ -n "$(unit_path nestvirt-firstboot.service)" ] || missing+=(firstboot)
 [ -n "$(unit_path nestvirt-early.service)" ] || missing+=(early)
 "$stage/usr/bin/nestvirt" enable --help >/dev/null 2>&1 || missing+=(enable)
+"$stage/usr/bin/nestvirt" image --help >/dev/null 2>&1 || missing+=(image)
 # TAP point -> the parts of issue 6 it needs besides today's boot helper.
 declare -A requires=(
 	[firstboot-order]="firstboot" [libvirt-sees-svm]="firstboot" [second-boot-no-change]="firstboot"
 	[itools-no-reload]="early firstboot" [persistent-enable]="early firstboot enable"
+	[image-enable]="early firstboot image"
 	[cut-off-completed]="firstboot"
 )
 declare -A why_missing=(
 	[firstboot]="needs nestvirt-firstboot.service (issue 6)"
 	[early]="needs nestvirt-early.service on the real root (issue 6)"
 	[enable]="needs nestvirt enable --persistent (issue 6)"
+	[image]="needs nestvirt image (issue 8)"
 )
 skip_reason() { # prints why TAP point $1 cannot be tested yet, or nothing
 	local m n
@@ -136,6 +140,14 @@ if [ -n "${want[persistent]:-}" ]; then
 		variant lv-persistent "write $out/persist-root/etc/nestvirt/persistent /etc/nestvirt/persistent" ||
 		rc=1
 fi
+if [ -n "${want[image]:-}" ]; then
+	# "nestvirt image --enable" as an image pipeline runs it: the disk image, offline.
+	if ! variant lv-image || ! "$stage/usr/bin/nestvirt" image --image "$out/lv-image.img" \
+		--enable >"$out/image.log" 2>&1; then
+		sed 's/^/# /' "$out/image.log"
+		rc=1
+	fi
+fi
 if [ -n "${want[cut]:-}" ]; then
 	variant disk-cut "mkdir /etc/systemd/system/nestvirt-firstboot.service.d" \
 		"write $fbdir/cutoff.conf /etc/systemd/system/nestvirt-firstboot.service.d/nvtest-cutoff.conf" ||
@@ -153,7 +165,7 @@ echo "# initramfs builds: $(nvvm_elapsed "$t0") s"
 nvvm_tap "$rc" "initramfs images: the real dracut with nestvirt's module, initramfs-tools without it"
 
 phase1=() phase2=()
-for b in on itools off persistent cut; do [ -n "${want[$b]:-}" ] && phase1+=("${boot[$b]}"); done
+for b in on itools off persistent image cut; do [ -n "${want[$b]:-}" ] && phase1+=("${boot[$b]}"); done
 for b in second aftercut; do [ -n "${want[$b]:-}" ] && phase2+=("${boot[$b]}"); done
 # A libvirt host boots slower than the bare root: libvirtd probes QEMU under TCG.
 export NESTVIRT_VM_TIMEOUT=${NESTVIRT_VM_TIMEOUT:-420}
@@ -262,6 +274,12 @@ for t in "${plan[@]}"; do
 		booted persistent && check persistent module=kvm_amd nested=1 state=request=1 \
 			state=source=persistent '!cmdline~nestvirt' early_ActiveState=active &&
 			fb_ok persistent && rewritten persistent || r=1
+		;;
+	image-enable)
+		desc="nestvirt image --enable on the disk image, no nestvirt= on the command line: nested 1, guests rewritten"
+		booted image && check image module=kvm_amd nested=1 state=request=1 \
+			state=source=persistent '!cmdline~nestvirt' early_ActiveState=active &&
+			fb_ok image && rewritten image || r=1
 		;;
 	cut-off-completed)
 		desc="a first boot cut off after the first file was replaced is completed by the next; stamp only then"
