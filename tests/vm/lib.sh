@@ -142,14 +142,19 @@ nvvm_tree_files() {
 		(cd "$1" && xargs -0 -r sh -c 'for f; do [ -f "$f" ] && printf "%s\n" "$f"; done' sh)
 }
 
+# A key for the content of SRC's tree (its files' paths and bytes), 16 hex digits.
+nvvm_tree_key() {
+	(cd "$1" && nvvm_tree_files "$1" | tr '\n' '\0' | xargs -0 sha256sum) | sha256sum | cut -c1-16
+}
+
 # Prints the directory with the .debs (and the build's lintian.log) of SRC's tree, building them
 # with dpkg-buildpackage -us -uc -b on a copy when the cache has none for this content.
 # VERSION (optional) builds the copy as that version: a changelog entry is written on top.
 #   nvvm_debs SRC [VERSION]
 nvvm_debs() {
 	local src=$1 version=${2:-} cache=${NESTVIRT_DEB_CACHE:-/var/cache/nestvirt-deb} key out tmp lockfd rc=0 t0
-	key=$( { (cd "$src" && nvvm_tree_files "$src" | tr '\n' '\0' | xargs -0 sha256sum); echo "$version"; } |
-		sha256sum | cut -c1-16)
+	key=$(nvvm_tree_key "$src")
+	[ -z "$version" ] || key=$key-$version
 	out=$cache/build-$key
 	mkdir -p "$cache" || return
 	exec {lockfd}>"$cache/.lock"
