@@ -21,7 +21,7 @@ if [ -n "$need" ] || [ "$(id -u)" != 0 ]; then
 	skip "apt install of the Debian packages" "needs root and${need:- nothing more} (scripts/deps.sh)"
 	exit 0
 fi
-plan 32
+plan 33
 # shellcheck source=tests/vm/lib.sh
 . "$SRCDIR/tests/vm/lib.sh"
 
