@@ -9,21 +9,13 @@ set -u
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-need=
-for c in dpkg-buildpackage dh lintian debootstrap chroot flock; do
-	command -v "$c" >/dev/null || need="$need $c"
-done
-if [ -n "$need" ] || [ "$(id -u)" != 0 ]; then
-	plan 1
-	skip "Debian packages" "needs root and${need:- nothing more} (scripts/deps.sh)"
-	exit 0
-fi
+# shellcheck source=tests/integration/lib-pkg.sh
+. "$(dirname "$0")/lib-pkg.sh"
+pkg_require "Debian packages"
 plan 40
 
 CACHE=${NESTVIRT_DEB_CACHE:-/var/cache/nestvirt-deb}
 mkdir -p "$CACHE"
-# shellcheck source=tests/vm/lib.sh
-. "$SRCDIR/tests/vm/lib.sh"
 
 t0=$(date +%s)
 OUT=

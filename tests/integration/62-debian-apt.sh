@@ -12,18 +12,10 @@ set -u
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-need=
-for c in dpkg-buildpackage dh lintian debootstrap chroot unshare flock; do
-	command -v "$c" >/dev/null || need="$need $c"
-done
-if [ -n "$need" ] || [ "$(id -u)" != 0 ]; then
-	plan 1
-	skip "apt install of the Debian packages" "needs root and${need:- nothing more} (scripts/deps.sh)"
-	exit 0
-fi
+# shellcheck source=tests/integration/lib-pkg.sh
+. "$(dirname "$0")/lib-pkg.sh"
+pkg_require "apt install of the Debian packages"
 plan 33
-# shellcheck source=tests/vm/lib.sh
-. "$SRCDIR/tests/vm/lib.sh"
 
 # The tree's packages, and the same tree as version 0.2 (a changelog entry on top).
 if ! OUT=$(nvvm_debs "$SRCDIR") || ! OUT2=$(nvvm_debs "$SRCDIR" 0.2); then

@@ -9,18 +9,10 @@ set -u
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-need=
-for c in dpkg-buildpackage dh lintian debootstrap chroot unshare flock; do
-	command -v "$c" >/dev/null || need="$need $c"
-done
-if [ -n "$need" ] || [ "$(id -u)" != 0 ]; then
-	plan 1
-	skip "clean-chroot build" "needs root and${need:- nothing more} (scripts/deps.sh)"
-	exit 0
-fi
+# shellcheck source=tests/integration/lib-pkg.sh
+. "$(dirname "$0")/lib-pkg.sh"
+pkg_require "clean-chroot build"
 plan 5
-# shellcheck source=tests/vm/lib.sh
-. "$SRCDIR/tests/vm/lib.sh"
 
 CACHE=${NESTVIRT_DEB_CACHE:-/var/cache/nestvirt-deb}
 mkdir -p "$CACHE"
@@ -66,7 +58,7 @@ exec {lockfd}>&-
 diag "clean-chroot build: $(($(date +%s) - t0)) s"
 
 check "the clean build made nestvirt and nestvirt-dracut" \
-	sh -c 'ls "$1"/nestvirt_*_amd64.deb "$1"/nestvirt-dracut_*_all.deb' sh "$OUT" >/dev/null 2>&1
+	sh -c 'ls "$1"/nestvirt_*_amd64.deb "$1"/nestvirt-dracut_*_all.deb >/dev/null 2>&1' sh "$OUT"
 check "build-dep installed the compiler and the -dev packages (the root had none)" \
 	grep -q 'libxml2-dev' "$OUT/build.log"
 # The same packages as the build on this host: the same paths in each.
