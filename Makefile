@@ -103,11 +103,14 @@ $(B)/san/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(SAN_OBJS)
 
 UNIT_BINS := $(UNIT_TESTS:%=$(B)/tests/%) $(UNIT_TESTS:%=$(B)/san/tests/%)
 
+# tests/integration/[0-9]*.sh, less what a fragment runs in a target of its own (mk/pkg.mk).
+INTEGRATION_TESTS = $(filter-out $(PKG_ONLY_TESTS),$(sort $(wildcard tests/integration/[0-9]*.sh)))
+
 # Everything CI reads goes through prove (TAP): cmocka speaks TAP when asked.
 PROVE := CMOCKA_MESSAGE_OUTPUT=TAP NESTVIRT_BUILD=$(abspath $(B)) prove --norc --exec ''
 
 check: all $(UNIT_BINS)
-	$(PROVE) $(UNIT_BINS) $(sort $(wildcard tests/integration/[0-9]*.sh))
+	$(PROVE) $(UNIT_BINS) $(INTEGRATION_TESTS)
 
 # .clang-format decides the layout of every C file; make check fails on a file it would change.
 FORMAT_FILES = $(sort $(wildcard src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/fault/*.c bench/*.c))
@@ -124,7 +127,7 @@ check-unit: $(UNIT_BINS)
 	$(PROVE) $(UNIT_BINS)
 
 check-integration: all
-	$(PROVE) $(sort $(wildcard tests/integration/[0-9]*.sh))
+	$(PROVE) $(INTEGRATION_TESTS)
 
 # Boots Debian's kernel under QEMU/TCG; the Debian root is cached in /var/cache/nestvirt-vm.
 check-vm: all
@@ -190,6 +193,7 @@ help:
 	@echo "make check           format check, unit tests (plain and ASan+UBSan), integration tests"
 	@echo "make format          apply .clang-format to every C file"
 	@echo "make check-vm        boot Debian's kernel under QEMU with a dracut initramfs"
+	@echo "make check-pkg       build the Debian packages, lintian, install/upgrade/purge in a chroot"
 	@echo "make bench           benchmarks with figures against named alternatives"
 	@echo "make fuzz            run every libFuzzer target for a bounded time"
 	@echo "make install DESTDIR=… PREFIX=…"

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh test
 make -s -j2 all
 make -s -j2 check
+make -s check-pkg
 make -s check-vm
 make -s corpus-check
 # A fixed seed: the suite replays inputs already explored; open-ended fuzzing is "make fuzz".

@@ -9,54 +9,20 @@ set -u
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-need=
-for c in dpkg-buildpackage dh lintian debootstrap chroot flock; do
-	command -v "$c" >/dev/null || need="$need $c"
-done
-if [ -n "$need" ] || [ "$(id -u)" != 0 ]; then
-	plan 1
-	skip "Debian packages" "needs root and${need:- nothing more} (scripts/deps.sh)"
-	exit 0
-fi
-plan 38
+# shellcheck source=tests/integration/lib-pkg.sh
+. "$(dirname "$0")/lib-pkg.sh"
+pkg_require "Debian packages"
+plan 40
 
 CACHE=${NESTVIRT_DEB_CACHE:-/var/cache/nestvirt-deb}
 mkdir -p "$CACHE"
 
-# The files a clean clone has (tracked, plus untracked ones not ignored), and their content.
-files() { git -C "$SRCDIR" ls-files -z -c -o --exclude-standard | sort -z | xargs -0 -r sh -c 'for f; do [ -f "$f" ] && printf "%s\n" "$f"; done' sh; }
-key=$( (cd "$SRCDIR" && files | tr '\n' '\0' | xargs -0 sha256sum) | sha256sum | cut -c1-16)
-OUT=$CACHE/build-$key
-
-build() {
-	local tmp
-	tmp=$(mktemp -d "$CACHE/tmp.XXXXXX") || return
-	mkdir "$tmp/nestvirt"
-	(cd "$SRCDIR" && files | tar -cf - -T -) | tar -C "$tmp/nestvirt" -xf - &&
-		(cd "$tmp/nestvirt" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL DEB_BUILD_OPTIONS=parallel=2 \
-			dpkg-buildpackage -us -uc -b) \
-			>"$tmp/build.log" 2>&1 &&
-		{ lintian --info "$tmp"/nestvirt_*.changes >"$tmp/lintian.log" 2>&1 || true; } &&
-		rm -rf "$tmp/nestvirt" && mv "$tmp" "$OUT"
-	local rc=$?
-	[ "$rc" -eq 0 ] || { tail -n 30 "$tmp/build.log" >&2; rm -rf "$tmp"; }
-	return "$rc"
-}
-
-exec {lockfd}>"$CACHE/.lock"
-flock "$lockfd"
 t0=$(date +%s)
-if [ -d "$OUT" ]; then
-	check "dpkg-buildpackage -us -uc -b (cached: $OUT)" true
-else
-	check "dpkg-buildpackage -us -uc -b on a copy of the tree" build
-	# Older trees' builds are of no further use.
-	find "$CACHE" -maxdepth 1 -name 'build-*' ! -path "$OUT" -mmin +60 -exec rm -rf {} +
-fi
-exec {lockfd}>&-
+OUT=
+build() { OUT=$(nvvm_debs "$SRCDIR"); }
+check "dpkg-buildpackage -us -uc -b on a copy of the tree (cached per content in $CACHE)" build
 diag "build and lintian: $(($(date +%s) - t0)) s"
-[ -d "$OUT" ] || OUT=$TMP/none
-
+[ -n "$OUT" ] || OUT=$TMP/none
 DEB=$(ls "$OUT"/nestvirt_*_amd64.deb 2>/dev/null)
 DDEB=$(ls "$OUT"/nestvirt-dracut_*_all.deb 2>/dev/null)
 check "both binary packages are built" test -f "$DEB" -a -f "$DDEB"
@@ -72,7 +38,8 @@ c=$(dpkg-deb -c "$DEB" 2>/dev/null | awk '{print $6}')
 for f in ./lib/systemd/system/nestvirt-early.service ./lib/systemd/system/nestvirt-firstboot.service \
 	./lib/udev/rules.d/90-nestvirt.rules ./usr/libexec/nestvirt/nestvirt-early ./usr/bin/nestvirt \
 	./etc/nestvirt/nestvirt.conf ./usr/share/man/man8/nestvirt.8.gz \
-	./usr/share/man/man5/nestvirt.conf.5.gz ./usr/share/doc/nestvirt/README.Debian \
+	./usr/share/man/man5/nestvirt.conf.5.gz ./usr/share/man/man7/nestvirt.cmdline.7.gz \
+	./usr/share/man/man8/nestvirt-enable.8.gz ./usr/share/doc/nestvirt/README.Debian \
 	./usr/share/bash-completion/completions/nestvirt; do
 	check "nestvirt ships $f" contains "$c" "$f"
 done
@@ -90,8 +57,6 @@ check "nestvirt-dracut activates the update-initramfs trigger" \
 	eq "activate-noawait update-initramfs" "$(dpkg-deb -I "$DDEB" triggers 2>/dev/null | grep -v '^#')"
 
 # --- install, reinstall, purge in a Debian 12 chroot ------------------------------------------
-# shellcheck source=tests/vm/lib.sh
-. "$SRCDIR/tests/vm/lib.sh"
 R=$TMP/root
 prepare_root() {
 	local tarball

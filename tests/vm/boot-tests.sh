@@ -37,11 +37,12 @@ done
 echo "1..$((${#plan[@]} + 2))"
 t_all=$(nvvm_now)
 
-# nestvirt as a package would install it, staged; merged /usr in the Debian root.
+# nestvirt as users install it: its packages, nestvirt and nestvirt-dracut, with dpkg -i in a
+# root that has dracut (NESTVIRT_VM_INSTALL=make: a staged make install). The stage holds the
+# packages' files for the initramfs built here.
 stage=$out/stage
 rc=0
-env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$src" install DESTDIR="$stage" UDEVDIR=/usr/lib/udev \
-	SYSTEMDSYSTEMUNITDIR=/usr/lib/systemd/system >"$out/install.log" 2>&1 || rc=1
+nvvm_stage_nestvirt "$src" "$stage" >"$out/install.log" 2>&1 || rc=1
 mkdir -p "$out/ov-nested0/etc/modprobe.d" "$out/ov-probes/etc/nvtest/report.d"
 printf '# As a distribution or an old admin policy might ship it.\noptions kvm_amd nested=0\noptions kvm_intel nested=0\n' \
 	>"$out/ov-nested0/etc/modprobe.d/kvm-nested0.conf"
@@ -49,6 +50,7 @@ cp "$here"/probes/* "$out/ov-probes/etc/nvtest/report.d/"
 need=" $(printf '%s\n' "${plan[@]}" | cut -d'|' -f2,3 | tr '|\n' '  ')"
 t0=$(nvvm_now)
 common=(--overlay "$stage" --overlay "$out/ov-probes")
+[ ${#NVVM_DEBS[@]} -eq 0 ] || common+=(--packages "dracut,libxml2")
 case $need in *" plain "*) nvvm_mkimage "$out/plain.img" "${common[@]}" || rc=1 ;; esac
 case $need in *" nested0 "*) nvvm_mkimage "$out/nested0.img" "${common[@]}" --overlay "$out/ov-nested0" || rc=1 ;; esac
 echo "# root images: $(nvvm_elapsed "$t0") s"

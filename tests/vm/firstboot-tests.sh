@@ -49,8 +49,8 @@ rm -rf "$stage" "$out/ov" "$out/persist-root"
 rc=0
 # The site's configuration is in place before the install, which never overwrites it.
 install -D -m 0644 "$here/firstboot/nestvirt.conf" "$stage/etc/nestvirt/nestvirt.conf"
-env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$src" install DESTDIR="$stage" \
-	UDEVDIR=/usr/lib/udev SYSTEMDSYSTEMUNITDIR=/usr/lib/systemd/system >"$out/install.log" 2>&1 || rc=1
+# The nestvirt package with dpkg -i in the root, beside initramfs-tools (nvvm_stage_nestvirt).
+nvvm_stage_nestvirt "$src" "$stage" >"$out/install.log" 2>&1 || rc=1
 # Enabled as a package's postinst would (systemctl's presets need a booted system).
 for u in "$stage"/usr/lib/systemd/system/nestvirt*.service; do
 	[ -f "$u" ] && { systemctl --root="$stage" enable "${u##*/}" >>"$out/install.log" 2>&1 || rc=1; }

@@ -130,6 +130,132 @@ nvvm_rm_build() {
 	rm -rf "$1"
 }
 
+# --- nestvirt in the root: the Debian packages (default) or a staged make install -------------
+# NESTVIRT_VM_INSTALL=deb (default): the packages dpkg-buildpackage makes of this tree, installed
+# by dpkg -i inside the image's root; =make: "make install DESTDIR=" as before the packages.
+# NESTVIRT_DEB_CACHE: where the packages are cached per tree content (/var/cache/nestvirt-deb).
+
+# The files a clean clone of SRC has (tracked, plus untracked ones not ignored), one a line.
+# shellcheck disable=SC2016 # expanded by the inner sh
+nvvm_tree_files() {
+	git -C "$1" ls-files -z -c -o --exclude-standard | sort -z |
+		(cd "$1" && xargs -0 -r sh -c 'for f; do [ -f "$f" ] && printf "%s\n" "$f"; done' sh)
+}
+
+# A key for the content of SRC's tree (its files' paths and bytes), 16 hex digits.
+nvvm_tree_key() {
+	(cd "$1" && nvvm_tree_files "$1" | tr '\n' '\0' | xargs -0 sha256sum) | sha256sum | cut -c1-16
+}
+
+# Prints the directory with the .debs (and the build's lintian.log) of SRC's tree, building them
+# with dpkg-buildpackage -us -uc -b on a copy when the cache has none for this content.
+# VERSION (optional) builds the copy as that version: a changelog entry is written on top.
+#   nvvm_debs SRC [VERSION]
+nvvm_debs() {
+	local src=$1 version=${2:-} cache=${NESTVIRT_DEB_CACHE:-/var/cache/nestvirt-deb} key out tmp lockfd rc=0 t0
+	key=$(nvvm_tree_key "$src")
+	[ -z "$version" ] || key=$key-$version
+	out=$cache/build-$key
+	mkdir -p "$cache" || return
+	exec {lockfd}>"$cache/.lock"
+	flock "$lockfd"
+	if [ ! -d "$out" ]; then
+		t0=$(nvvm_now)
+		tmp=$(mktemp -d "$cache/tmp.XXXXXX")
+		mkdir "$tmp/nestvirt"
+		if (cd "$src" && nvvm_tree_files "$src" | tar -cf - -T -) | tar -C "$tmp/nestvirt" -xf - &&
+			{ [ -z "$version" ] || nvvm_changelog_entry "$tmp/nestvirt/debian/changelog" "$version"; } &&
+			(cd "$tmp/nestvirt" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL DEB_BUILD_OPTIONS=parallel=2 \
+				dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1; then
+			{ lintian --info "$tmp"/nestvirt_*.changes >"$tmp/lintian.log" 2>&1 || true; }
+			rm -rf "$tmp/nestvirt" && mv "$tmp" "$out" || rc=1
+			nvvm_log "packages $out built in $(nvvm_elapsed "$t0") s"
+			# Older trees' builds are of no further use.
+			find "$cache" -maxdepth 1 -name 'build-*' ! -path "$out" -mmin +60 -exec rm -rf {} +
+		else
+			rc=1
+			tail -n 30 "$tmp/build.log" >&2
+			nvvm_log "error: dpkg-buildpackage failed (log above)"
+			rm -rf "$tmp"
+		fi
+	fi
+	exec {lockfd}>&-
+	[ "$rc" -eq 0 ] && printf '%s\n' "$out"
+	return "$rc"
+}
+
+# Puts a changelog entry for VERSION on top of FILE (what dch -v would write).
+nvvm_changelog_entry() {
+	local file=$1 version=$2 tmp
+	tmp=$(mktemp "$file.XXXXXX") || return
+	{
+		printf 'nestvirt (%s) UNRELEASED; urgency=medium\n\n  * Test build %s.\n\n' "$version" "$version"
+		printf ' -- nestvirt developers <nestvirt-devel@example.org>  %s\n\n' "$(date -R)"
+		cat "$file"
+	} >"$tmp" && mv "$tmp" "$file"
+}
+
+# nestvirt's files below STAGE for the steps on this host (the dracut module for nvvm_mkinitrd
+# --destdir, the CLI), and, in deb mode, the packages nvvm_mkimage installs with dpkg -i inside
+# the root (NVVM_DEBS). A file already in STAGE (a site's nestvirt.conf) is kept, as dpkg keeps
+# an admin's conffile. STAGE gets the merged-/usr layout of the root (lib -> usr/lib).
+#   nvvm_stage_nestvirt SRC STAGE
+NVVM_DEBS=()
+nvvm_stage_nestvirt() {
+	local src=$1 stage=$2 dir d x
+	NVVM_DEBS=()
+	case ${NESTVIRT_VM_INSTALL:-deb} in
+	make)
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$src" install DESTDIR="$stage" \
+			UDEVDIR=/usr/lib/udev SYSTEMDSYSTEMUNITDIR=/usr/lib/systemd/system
+		return
+		;;
+	deb) ;;
+	*) nvvm_die "NESTVIRT_VM_INSTALL must be deb or make, not '$NESTVIRT_VM_INSTALL'"; return ;;
+	esac
+	dir=$(nvvm_debs "$src") || return
+	x=$(mktemp -d "${TMPDIR:-/tmp}/nvvm-deb.XXXXXX") || return
+	for d in "$dir"/nestvirt_*.deb "$dir"/nestvirt-dracut_*.deb; do
+		dpkg-deb -x "$d" "$x" || { rm -rf "$x"; return 1; }
+		NVVM_DEBS+=("$d")
+	done
+	if [ -d "$x/lib" ] && [ ! -L "$x/lib" ]; then
+		if ! { mkdir -p "$x/usr/lib" && cp -a "$x/lib/." "$x/usr/lib/" && rm -rf "${x:?}/lib" &&
+			ln -s usr/lib "$x/lib"; }; then
+			rm -rf "$x"
+			return 1
+		fi
+	fi
+	mkdir -p "$stage" && cp -a -n "$x/." "$stage/"
+	local rc=$?
+	rm -rf "$x"
+	nvvm_log "nestvirt from the packages$(printf ' %s' "${NVVM_DEBS[@]##*/}")"
+	return "$rc"
+}
+
+# dpkg -i of DEBS inside ROOT (/proc in a private mount namespace; no service starts: no systemd
+# runs in the chroot). nestvirt-dracut only where dracut is installed: a root with
+# initramfs-tools gets nestvirt alone, as apt would keep it. A conffile already in the root (a
+# site's nestvirt.conf put there by an overlay) is kept.
+#   nvvm_install_debs ROOT DEB...
+nvvm_install_debs() {
+	local root=$1 d list=""
+	shift
+	mkdir -p "$root/tmp/nvvm-debs" || return
+	for d in "$@"; do
+		case ${d##*/} in
+		nestvirt-dracut_*) [ -x "$root/usr/bin/dracut" ] || continue ;;
+		esac
+		cp "$d" "$root/tmp/nvvm-debs/" && list="$list /tmp/nvvm-debs/${d##*/}" || return
+	done
+	# shellcheck disable=SC2016,SC2086 # expanded by the inner sh; the list splits on purpose
+	unshare -m --propagation private sh -c 'r=$1 && shift && mount -t proc proc "$r/proc" &&
+		chroot "$r" dpkg --force-confold -i "$@"' sh "$root" $list >"$root/tmp/nvvm-debs/dpkg.log" 2>&1 ||
+		{ tail -n 20 "$root/tmp/nvvm-debs/dpkg.log" >&2; nvvm_die "dpkg -i$list in the root failed"; return; }
+	rm -rf "$root/tmp/nvvm-debs"
+	nvvm_log "dpkg -i$list in the root"
+}
+
 # Copies the kvm modules and the EXTRA ones (with dependencies) and the module index sources of
 # the host's kernel KVER into ROOT, then runs depmod, so the VM's udev can autoload kvm_amd by
 # CPU modalias.   nvvm_install_kmods ROOT KVER ["EXTRA MODULES"]
@@ -154,7 +280,8 @@ nvvm_install_kmods() {
 # --overlay copies DIR's contents over the root; --file copies one file to DEST (absolute, in
 # the image). Overlays and files are applied in the order given, after the test bits.
 # --packages: extra Debian packages (a separate cached tree); --kmods: more host kernel modules
-# (besides kvm, kvm_amd, kvm_intel) to copy into the image.
+# (besides kvm, kvm_amd, kvm_intel) to copy into the image. The packages nvvm_stage_nestvirt
+# chose (NVVM_DEBS) are installed last, with dpkg -i in the root.
 nvvm_mkimage() {
 	local out=$1 kver tarball work root size_mb t0 packages=${NESTVIRT_VM_PACKAGES:-} kmods=""
 	local -a steps=()
@@ -174,7 +301,8 @@ nvvm_mkimage() {
 	root=$work/root
 	if ! mkdir "$root" || ! tar --numeric-owner --xattrs -C "$root" -xpf "$tarball" ||
 		! nvvm_install_kmods "$root" "$kver" "$kmods" || ! nvvm_install_report "$root" ||
-		! nvvm_apply_steps "$root" "${steps[@]}"; then
+		! nvvm_apply_steps "$root" "${steps[@]}" ||
+		{ [ ${#NVVM_DEBS[@]} -gt 0 ] && ! nvvm_install_debs "$root" "${NVVM_DEBS[@]}"; }; then
 		rm -rf "$work"
 		nvvm_die "nvvm_mkimage: preparing the root failed"
 		return
