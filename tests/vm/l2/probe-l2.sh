@@ -2,7 +2,6 @@
 # Test VM report probe (/etc/nvtest/report.d): start every stored domain with libvirt, as the
 # user would, and read what its L2 guest saw (the NVL2 marker of l2-init on its serial file).
 # Lines (each becomes "NVTEST key=value"):
-#   nested=                  /sys/module/kvm_amd/parameters/nested of this L1
 #   libvirtd_start=ok|failed
 #   status_rc=, status_json= nestvirt status --json, before any start
 #   cpu_NAME=MODE MODEL svm=P npt=P   the <cpu> libvirt holds for NAME (virsh dumpxml --inactive)
@@ -15,12 +14,15 @@ set -u
 limit=$(sed -n 's/.*nvtest\.l2_timeout=\([0-9]*\).*/\1/p' /proc/cmdline)
 limit=${limit:-240}
 uri=qemu:///system
-echo "nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null || echo none)"
+progress() { # a line on the kernel console while the report is still being gathered
+	echo "nvtest-l2: $*" >/dev/kmsg 2>/dev/null || true
+}
 if ! systemctl start libvirtd.service; then
 	echo "libvirtd_start=failed"
 	exit 0
 fi
 echo "libvirtd_start=ok"
+progress "libvirtd is up"
 r=0
 nestvirt status --json >/run/nvtest-l2-status.json 2>/run/nvtest-l2-status.err || r=$?
 echo "status_rc=$r"
@@ -39,9 +41,11 @@ for f in /etc/libvirt/qemu/*.xml; do
 	echo "cpu_$n=${mode:-none} ${model:--} svm=${s:-none} npt=${p:-none}"
 	log=/var/log/libvirt/qemu/$n.console
 	rm -f "$log"
+	progress "starting $n ($mode $model svm=${s:-none} npt=${p:-none})"
 	t0=$(date +%s)
 	if ! virsh -c "$uri" start "$n" >/run/nvtest-l2-start.out 2>&1; then
 		echo "start_$n=failed"
+		progress "$n: virsh start failed: $(head -c 200 /run/nvtest-l2-start.out)"
 		grep -v '^$' /run/nvtest-l2-start.out | sed "s/^/error_$n=/"
 		continue
 	fi
@@ -58,6 +62,7 @@ for f in /etc/libvirt/qemu/*.xml; do
 		sleep 1
 	done
 	echo "secs_$n=$(($(date +%s) - t0))"
+	progress "$n: ${m:-no marker} after $(($(date +%s) - t0)) s"
 	[ -n "$m" ] && echo "l2_$n=$m"
 	tr -d '\r' <"$log" 2>/dev/null | sed -n "s/.*NVL2ERR /l2err_$n=/p"
 	[ -n "$m" ] || tr -d '\r' <"$log" 2>/dev/null | tail -n 15 | sed "s/^/console_$n=/"
