@@ -7,6 +7,9 @@
 #   - is accepted by libvirt's parser (virsh -c test:///default define) wherever the input was,
 #   - has exactly one vendor feature with the requested policy (--mode feature, disable), or
 #     the requested mode without model and features (host-passthrough, host-model),
+#   - on AMD with --mode feature, exactly one npt feature, 'require' (unless the input disabled
+#     it), except where libvirt's map lists npt for the model; otherwise as many npt features
+#     as the input had (Intel never gets one),
 #   - keeps every byte outside <cpu>,
 # and that a second run changes nothing. Prints the counts and the time taken; exits 1 on any
 # violation. Runs JOBS (default 2) shards in parallel.
@@ -16,6 +19,7 @@
 # type='kvm' ("kvm-" in the report): that puts every <cpu> variant of the suite through the edit.
 #
 # Environment: NESTVIRT_CORPUS_MODES (default "feature disable host-passthrough host-model"),
+# NESTVIRT_CORPUS_VENDOR (intel or amd: --vendor, default intel),
 # NESTVIRT_CORPUS_CACHE (default /var/cache/nestvirt-corpus), JOBS.
 
 # sh -c '…' sh ARGS: the single quotes are meant, the arguments come in as $1, $2.
@@ -27,6 +31,7 @@ NV=$(realpath "$1")
 CORPUS=${2:-}
 CACHE=${NESTVIRT_CORPUS_CACHE:-/var/cache/nestvirt-corpus}
 MODES=${NESTVIRT_CORPUS_MODES:-feature disable host-passthrough host-model}
+VENDOR=${NESTVIRT_CORPUS_VENDOR:-intel}
 JOBS=${JOBS:-2}
 SCHEMA=/usr/share/libvirt/schemas/domain.rng
 PY=/usr/bin/python3
@@ -78,7 +83,7 @@ trap 'exit 130' HUP INT PIPE TERM
 
 # Every *.xml under CORPUS whose root element is <domain> (a line starting with it).
 (cd "$CORPUS" && grep -rl --include='*.xml' -m1 '^<domain[ >]' . | LC_ALL=C sort) >"$W/list"
-echo "corpus: $CORPUS: $(wc -l <"$W/list") domain files; modes: $MODES; $JOBS jobs"
+echo "corpus: $CORPUS: $(wc -l <"$W/list") domain files; modes: $MODES; vendor: $VENDOR; $JOBS jobs"
 
 # in-stored/NAME, in-kvm/NAME: the inputs, flattened to unique names. Each run (variant and
 # mode: "kvm-feature" …) gets JOBS fake roots, the files dealt round-robin.
@@ -124,12 +129,12 @@ for run in $RUNS; do
 done | xargs -P "$JOBS" -I{} sh -c '
 	m=${1%%/*}
 	m=${m#*-}
-	"$2" rewrite --root "$3/$1" --vendor intel --mode "$m" --no-backup --json >"$3/$1.json" 2>"$3/$1.err"
+	"$2" rewrite --root "$3/$1" --vendor "$4" --mode "$m" --no-backup --json >"$3/$1.json" 2>"$3/$1.err"
 	echo $? >"$3/$1.rc"
 	(cd "$3/$1/etc/libvirt/qemu" && sha256sum -- *.xml) >"$3/$1.sums1"
-	"$2" rewrite --root "$3/$1" --vendor intel --mode "$m" --no-backup --json >"$3/$1.json2" 2>>"$3/$1.err"
+	"$2" rewrite --root "$3/$1" --vendor "$4" --mode "$m" --no-backup --json >"$3/$1.json2" 2>>"$3/$1.err"
 	(cd "$3/$1/etc/libvirt/qemu" && sha256sum -- *.xml) >"$3/$1.sums2"
-' sh {} "$NV" "$W"
+' sh {} "$NV" "$W" "$VENDOR"
 t2=$(date +%s)
 
 # Sort the results; list what the tools must check: inputs and outputs of changed files.
@@ -182,10 +187,36 @@ done | xargs -P "$JOBS" -I{} sh -c 'virsh -c test:///default <"$1.virsh" >"$1.de
 t3=$(date +%s)
 
 st=0
-"$PY" - "$W" "$JOBS" "$RUNS" "$((t2 - t1))" "$((t3 - t2))" <<'EOF' || st=$?
-import collections, json, os, re, subprocess, sys
+"$PY" - "$W" "$JOBS" "$RUNS" "$((t2 - t1))" "$((t3 - t2))" "$VENDOR" <<'EOF' || st=$?
+import collections, glob, json, os, re, subprocess, sys
 w, jobs, modes = sys.argv[1], int(sys.argv[2]), sys.argv[3].split()
-t_rewrite, t_check = sys.argv[4], sys.argv[5]
+t_rewrite, t_check, vendor = sys.argv[4], sys.argv[5], sys.argv[6]
+vf = "svm" if vendor == "amd" else "vmx"
+
+def map_models():
+    """libvirt's map, offline: model -> (its features, the ancestor it names)."""
+    models = {}
+    for path in glob.glob("/usr/share/libvirt/cpu_map/x86_*.xml"):
+        text = open(path, errors="replace").read()
+        for m in re.finditer(r"<model name='([^']*)'>(.*?)</model>", text, re.S):
+            parent = re.search(r"<model name='([^']*)'/>", m.group(2))
+            models.setdefault(m.group(1), (set(re.findall(r"<feature name='([^']*)'/>", m.group(2))),
+                                           parent.group(1) if parent else None))
+    return models
+
+MODELS = map_models()
+
+def model_lists(model, feature):
+    for _ in range(16):
+        if model not in MODELS:
+            return False
+        feats, model = MODELS[model]
+        if feature in feats:
+            return True
+    return False
+
+def features_named(cpu, name):
+    return [f for f in re.findall(r"<feature\b[^>]*>", cpu) if re.search(r"name=['\"]%s['\"]" % name, f)]
 
 valid = {}
 for line in open(os.path.join(w, "xmllint.out"), errors="replace"):
@@ -206,16 +237,32 @@ def cpu_of(text):
     m = re.search(r"<cpu\b[^>]*?/>|<cpu\b.*?</cpu>", text, re.S)
     return m.group(0) if m else ""
 
-def check_cpu(mode, cpu):
-    feats = re.findall(r"<feature\b[^>]*>", cpu)
-    vmx = [f for f in feats if re.search(r"name=['\"]vmx['\"]", f)]
+def check_npt(mode, cpu, cpu_in):
+    """npt comes with svm in --mode feature, where the model's map entry lacks it."""
+    npt, npt_in = features_named(cpu, "npt"), features_named(cpu_in, "npt")
+    model = re.search(r"<model\b[^>]*>([^<]*)</model>", cpu)
+    custom = not re.match(r"<cpu\b[^>]*\bmode=['\"](host-model|host-passthrough|maximum)['\"]", cpu)
+    if vf != "svm" or mode != "feature":
+        return None if len(npt) == len(npt_in) else "npt features: %d in, %d out" % (len(npt_in), len(npt))
+    if not npt_in and custom and model and model_lists(model.group(1), "npt"):
+        return None if not npt else "npt added although the map lists it for " + model.group(1)
+    if len(npt) != 1:
+        return "%d npt features" % len(npt)
+    if re.search(r"policy=['\"](disable|forbid)['\"]", npt[0]):
+        return None if npt_in and npt_in[0] == npt[0] else "npt turned off: " + npt[0]
+    if not re.search(r"policy=['\"](require|force)['\"]|^<feature name=", npt[0]):
+        return "npt is not 'require': " + npt[0]
+    return None
+
+def check_cpu(mode, cpu, cpu_in):
+    feats = features_named(cpu, vf)
     if mode in ("feature", "disable"):
         want = "require" if mode == "feature" else "disable"
-        if len(vmx) != 1:
-            return "%d vmx features" % len(vmx)
-        if not re.search(r"policy=['\"]%s['\"]" % want, vmx[0]):
-            return "vmx is not '%s': %s" % (want, vmx[0])
-        return None
+        if len(feats) != 1:
+            return "%d %s features" % (len(feats), vf)
+        if not re.search(r"policy=['\"]%s['\"]" % want, feats[0]):
+            return "%s is not '%s': %s" % (vf, want, feats[0])
+        return check_npt(mode, cpu, cpu_in)
     if not re.match(r"<cpu\b[^>]*\bmode=['\"]%s['\"]" % mode, cpu):
         return "mode is not %s" % mode
     if re.search(r"<(model|vendor|feature)\b", cpu) and not re.search(r"<model\b[^>]*/>", cpu):
@@ -256,7 +303,7 @@ for run in modes:
             src = os.path.join(w, "in-" + run.split("-")[0], name)
             dst = os.path.join(shard, "etc/libvirt/qemu", name)
             a, b = open(src, errors="surrogateescape").read(), open(dst, errors="surrogateescape").read()
-            why = check_cpu(mode, cpu_of(b))
+            why = check_cpu(mode, cpu_of(b), cpu_of(a))
             if why:
                 bad[run].append("%s: %s" % (name, why))
             else:
@@ -285,7 +332,7 @@ for run in modes:
     print("  of the %d changed: schema-valid %d in, %d out; virsh define accepts %d in, %d out; "
           "%s %d; bytes outside <cpu> kept %d; the second run changed %d" %
           (res["changed"], n["schema in"], n["schema out"], n["define in"], n["define out"],
-           "one vmx with the policy" if mode in ("feature", "disable") else "mode " + mode + " without model/features",
+           "one %s with the policy, npt as asked" % vf if mode in ("feature", "disable") else "mode " + mode + " without model/features",
            n["cpu ok"], n["outside ok"], n["second"]))
     for r, c in reasons.most_common(8):
         print("  %5d %s" % (c, r))

@@ -42,8 +42,17 @@ struct names {
 	size_t *sorted; /* indices into v, by name; NULL until names_index() */
 };
 
+/* One model's definition: its own features and the ancestor it extends, if any. */
+struct model_def {
+	char *name;
+	char *parent;
+	struct names features;
+};
+
 struct cpumap {
 	struct names models;
+	struct model_def *defs; /* in map order; a later definition of a name does not count */
+	size_t ndefs, capdefs;
 	struct names features;
 	struct names vendors;
 	/* Name comparisons so far (cpumap_probes); a pointer to @probe_count so that lookups in
@@ -189,6 +198,12 @@ void cpumap_free(struct cpumap *map)
 	if (!map)
 		return;
 	names_free(&map->models);
+	for (size_t i = 0; i < map->ndefs; i++) {
+		free(map->defs[i].name);
+		free(map->defs[i].parent);
+		names_free(&map->defs[i].features);
+	}
+	free(map->defs);
 	names_free(&map->features);
 	names_free(&map->vendors);
 	free(map);
@@ -248,6 +263,55 @@ static int add_named(struct names *n, xmlNode *node)
 	return r;
 }
 
+static struct model_def *def_add(struct cpumap *map)
+{
+	if (map->ndefs == map->capdefs) {
+		size_t cap = map->capdefs ? 2 * map->capdefs : 64;
+		struct model_def *v = realloc(map->defs, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		map->defs = v;
+		map->capdefs = cap;
+	}
+	memset(&map->defs[map->ndefs], 0, sizeof(*map->defs));
+	return &map->defs[map->ndefs++];
+}
+
+/* A model's definition: <model name='EPYC-Rome'> with <model name='ANCESTOR'/> and
+ * <feature name='…'/> children. */
+static int add_model(struct loader *l, xmlNode *node)
+{
+	struct model_def *d;
+	xmlChar *name;
+	int r;
+
+	r = add_named(&l->map->models, node);
+	if (r < 0)
+		return r;
+	d = def_add(l->map);
+	if (!d)
+		return -ENOMEM;
+	name = xmlGetProp(node, (const xmlChar *)"name");
+	d->name = name ? strdup((const char *)name) : NULL;
+	xmlFree(name);
+	if (!d->name)
+		return -ENOMEM;
+	for (xmlNode *n = node->children; n && r >= 0; n = n->next) {
+		if (is_element(n, "feature")) {
+			r = add_named(&d->features, n);
+		} else if (is_element(n, "model") && !d->parent) {
+			name = xmlGetProp(n, (const xmlChar *)"name");
+			if (!name)
+				return -EBADMSG;
+			d->parent = strdup((const char *)name);
+			xmlFree(name);
+			r = d->parent ? 0 : -ENOMEM;
+		}
+	}
+	return r;
+}
+
 static int load_include(struct loader *l, xmlNode *node, int depth)
 {
 	xmlChar *file = xmlGetProp(node, (const xmlChar *)"filename");
@@ -273,7 +337,7 @@ static int load_children(struct loader *l, xmlNode *parent, int depth)
 		if (is_element(n, "include"))
 			r = load_include(l, n, depth);
 		else if (is_element(n, "model"))
-			r = add_named(&l->map->models, n);
+			r = add_model(l, n);
 		else if (is_element(n, "feature"))
 			r = add_named(&l->map->features, n);
 		else if (is_element(n, "vendor"))
@@ -448,6 +512,30 @@ bool cpumap_has_model(const struct cpumap *map, const char *name)
 bool cpumap_has_feature(const struct cpumap *map, const char *name)
 {
 	return names_has(&map->features, name, map->probes);
+}
+
+static const struct model_def *def_find(const struct cpumap *map, const char *name)
+{
+	for (size_t i = 0; i < map->ndefs; i++)
+		if (!strcmp(map->defs[i].name, name))
+			return &map->defs[i];
+	return NULL;
+}
+
+bool cpumap_model_has_feature(const struct cpumap *map, const char *model, const char *feature)
+{
+	/* libvirt's x86 map is a few levels deep; a loop in a broken map ends here. */
+	for (int depth = 0; model && depth < 16; depth++) {
+		const struct model_def *d = def_find(map, model);
+
+		if (!d)
+			return false;
+		for (size_t i = 0; i < d->features.n; i++)
+			if (!strcmp(d->features.v[i], feature))
+				return true;
+		model = d->parent;
+	}
+	return false;
 }
 
 size_t cpumap_probes(const struct cpumap *map)

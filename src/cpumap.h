@@ -49,6 +49,10 @@ const char *cpumap_feature(const struct cpumap *map, size_t i);
 bool cpumap_has_model(const struct cpumap *map, const char *name);
 bool cpumap_has_feature(const struct cpumap *map, const char *name);
 
+/* Whether libvirt's definition of @model, or of a model it extends, lists @feature (false
+ * for a model the map does not know). */
+bool cpumap_model_has_feature(const struct cpumap *map, const char *model, const char *feature);
+
 /* How many name comparisons loading @map and looking names up in it have taken so far: about
  * n log2 n to load n names, log2 n per lookup (for tests and benchmarks). */
 size_t cpumap_probes(const struct cpumap *map);

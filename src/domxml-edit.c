@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cpumap.h"
 #include "cpuspec.h"
 
 static int set_cpu_attr(struct edit *e, const char *name, const char *value)
@@ -142,23 +143,65 @@ static bool needs_model(const struct cpu *c)
 	return !strcmp(cpu_mode(c), "custom") && !model_name(c);
 }
 
-/* --mode feature / disable: the vendor feature with @policy. */
+static bool policy_on(const char *policy)
+{
+	return policy && (!strcmp(policy, "require") || !strcmp(policy, "force"));
+}
+
+static bool policy_off(const char *policy)
+{
+	return policy && (!strcmp(policy, "disable") || !strcmp(policy, "forbid"));
+}
+
+/* The user's check on AMD is "svm and npt": without npt (nested paging) a guest runs its own
+ * guests with shadow paging only. QEMU's EPYC models carry npt, its Opteron models and qemu64
+ * do not; libvirt's map lists it only for EPYC-Rome/Milan. So --mode feature requires npt
+ * wherever libvirt's definition of the model lacks it (docs/rewrite-edit.md: why EPYC too).
+ * Called once svm is on: npt without svm means nothing to QEMU. An npt the document already
+ * disables stays disabled (the admin's word); without a map, npt is required (an explicit
+ * require of what the model already lists changes nothing). */
+static int ensure_npt(struct edit *e, char *note, size_t len)
+{
+	const char *old = feature_policy(e->c, "npt");
+	const char *model = model_name(e->c);
+	int r;
+
+	if (policy_on(old) || policy_off(old))
+		return 0;
+	if (!old && model && !strcmp(cpu_mode(e->c), "custom") && e->req->map &&
+	    cpumap_model_has_feature(e->req->map, model, "npt"))
+		return 0;
+	r = set_feature(e, "npt", "require");
+	if (r >= 0)
+		snprintf(note, len, old ? "; npt: policy '%s' -> 'require'" : "; added npt '%s'",
+			 old ? old : "require");
+	return r;
+}
+
+/* --mode feature / disable: the vendor feature with @policy (and npt with svm, above). */
 static int edit_feature(struct edit *e, const char *policy, struct domxml_result *res)
 {
 	const char *vf = e->req->vendor_feature;
 	const char *old = feature_policy(e->c, vf);
 	const char *mode = cpu_mode(e->c);
 	bool enable = !strcmp(policy, "require");
+	char npt[48] = "";
 	int r;
 
-	if (old && enable && (!strcmp(old, "require") || !strcmp(old, "force")))
-		return 0;
-	if (old && !enable && (!strcmp(old, "disable") || !strcmp(old, "forbid")))
+	if (old && !enable && policy_off(old))
 		return 0;
 	if (!old && enable && (!strcmp(mode, "host-passthrough") || !strcmp(mode, "maximum"))) {
 		snprintf(res->reason, sizeof(res->reason), "%s already passes %s through", mode,
 			 vf);
 		return 0;
+	}
+	if (enable && policy_on(old)) {
+		/* Only npt may be missing: a domain an older nestvirt rewrote. */
+		if (strcmp(vf, "svm") || needs_model(e->c))
+			return 0;
+		r = ensure_npt(e, npt, sizeof(npt));
+		snprintf(e->what, sizeof(e->what), "%s is already '%s'%s", vf, old, npt);
+		return r;
 	}
 	if (needs_model(e->c)) {
 		r = add_default_model(e, NULL);
@@ -166,14 +209,17 @@ static int edit_feature(struct edit *e, const char *policy, struct domxml_result
 			return r;
 	}
 	r = set_feature(e, vf, policy);
+	if (r >= 0 && enable && !strcmp(vf, "svm"))
+		r = ensure_npt(e, npt, sizeof(npt));
 	if (old)
-		snprintf(e->what, sizeof(e->what), "%s: policy '%s' -> '%s'", vf, old, policy);
+		snprintf(e->what, sizeof(e->what), "%s: policy '%s' -> '%s'%s", vf, old, policy,
+			 npt);
 	else if (e->added_model)
 		snprintf(e->what, sizeof(e->what),
-			 "no CPU model: wrote libvirt's default %s (check='none') with %s '%s'",
-			 e->added_model, vf, policy);
+			 "no CPU model: wrote libvirt's default %s (check='none') with %s '%s'%s",
+			 e->added_model, vf, policy, npt);
 	else
-		snprintf(e->what, sizeof(e->what), "added %s with policy '%s'", vf, policy);
+		snprintf(e->what, sizeof(e->what), "added %s with policy '%s'%s", vf, policy, npt);
 	return r;
 }
 

@@ -267,6 +267,29 @@ static void test_close_match_ignores_case(void **state)
 	cpumap_free(map);
 }
 
+static void test_model_features_include_its_ancestors(void **state)
+{
+	struct cpumap *map = load(index_files, "index.xml", "x86_64");
+
+	(void)state;
+	assert_true(cpumap_model_has_feature(map, "Haswell-IBRS", "spec-ctrl"));
+	assert_true(cpumap_model_has_feature(map, "Haswell-IBRS", "fpu"));
+	assert_false(cpumap_model_has_feature(map, "Haswell", "spec-ctrl"));
+	assert_false(cpumap_model_has_feature(map, "Haswell", "npt"));
+	assert_false(cpumap_model_has_feature(map, "Opteron_G1", "fpu"));
+	cpumap_free(map);
+}
+
+static void test_old_single_file_map_knows_model_features(void **state)
+{
+	struct cpumap *map = load(old_files, "cpu_map.xml", "x86_64");
+
+	(void)state;
+	assert_true(cpumap_model_has_feature(map, "qemu64", "fpu"));
+	assert_false(cpumap_model_has_feature(map, "qemu64", "vmx"));
+	cpumap_free(map);
+}
+
 static void test_close_match_finds_a_typo(void **state)
 {
 	struct cpumap *map = load(index_files, "index.xml", "x86_64");
@@ -342,6 +365,13 @@ static void test_installed_map_has_debian_12s_58_models(void **state)
 	assert_string_equal(cpumap_model(map, 57), "Dhyana");
 	assert_true(cpumap_has_feature(map, "vmx"));
 	assert_true(cpumap_has_feature(map, "svm"));
+	/* Only EPYC-Rome and -Milan list npt in libvirt's map (QEMU's EPYC models carry it too). */
+	assert_true(cpumap_model_has_feature(map, "EPYC-Rome", "npt"));
+	assert_true(cpumap_model_has_feature(map, "EPYC-Milan", "npt"));
+	assert_false(cpumap_model_has_feature(map, "EPYC", "npt"));
+	assert_false(cpumap_model_has_feature(map, "Opteron_G1", "npt"));
+	assert_false(cpumap_model_has_feature(map, "Opteron_G1", "svm"));
+	assert_true(cpumap_model_has_feature(map, "Opteron_G2", "svm"));
 	cpumap_free(map);
 }
 
@@ -584,6 +614,8 @@ int main(void)
 	    cmocka_unit_test(test_not_a_map_is_refused),
 	    cmocka_unit_test(test_unknown_arch_is_eafnosupport),
 	    cmocka_unit_test(test_close_match_ignores_case),
+	    cmocka_unit_test(test_model_features_include_its_ancestors),
+	    cmocka_unit_test(test_old_single_file_map_knows_model_features),
 	    cmocka_unit_test(test_close_match_finds_a_typo),
 	    cmocka_unit_test(test_close_match_finds_longer_names_by_prefix),
 	    cmocka_unit_test(test_close_match_respects_the_limit),

@@ -185,6 +185,7 @@ static void test_host_model_gets_the_feature(void **state)
 	expect_output(HEAD "  <cpu mode='host-model' check='partial'/>\n" TAIL, &req,
 		      HEAD "  <cpu mode='host-model' check='partial'>\n"
 			   "    <feature policy='require' name='svm'/>\n"
+			   "    <feature policy='require' name='npt'/>\n"
 			   "  </cpu>\n" TAIL);
 }
 
@@ -257,6 +258,7 @@ static void test_guest_without_arch_is_taken_as_x86(void **state)
 	    "  <cpu mode='custom' match='exact' check='none'>\n"
 	    "    <model fallback='forbid'>qemu64</model>\n"
 	    "    <feature policy='require' name='svm'/>\n"
+	    "    <feature policy='require' name='npt'/>\n"
 	    "  </cpu>\n</domain>\n");
 }
 

@@ -646,3 +646,41 @@ nvvm_finish() {
 	echo "# $((nvvm_tap_n - nvvm_tap_failed)) passed, $nvvm_tap_failed failed"
 	[ "$nvvm_tap_failed" -eq 0 ]
 }
+
+# Builds the L2 payload's initramfs (tests/vm/l2-tests.sh): the host's static busybox
+# (busybox-static), INIT as /init, and the vendor KVM modules of the VM's kernel with their
+# dependencies and a modules.dep, so that busybox's modprobe loads them in the nested guest.
+#   nvvm_mkl2initrd OUT INIT
+nvvm_mkl2initrd() {
+	local out=$1 init=$2 bb=${NESTVIRT_VM_BUSYBOX:-/bin/busybox} kver work t0
+	kver=$(nvvm_kver) || return
+	if [ ! -x "$bb" ] || ldd "$bb" >/dev/null 2>&1; then
+		nvvm_die "nvvm_mkl2initrd: no static $bb (apt-get install busybox-static)"
+		return
+	fi
+	t0=$(nvvm_now)
+	work=$(mktemp -d "${TMPDIR:-/tmp}/nvvm-l2.XXXXXX") || return
+	if ! nvvm_l2_tree "$work" "$kver" "$bb" "$init" || ! depmod -b "$work" "$kver" ||
+		! (cd "$work" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -1 >"$out"; then
+		rm -rf "$work"
+		nvvm_die "nvvm_mkl2initrd: building $out failed"
+		return
+	fi
+	rm -rf "$work"
+	nvvm_log "L2 initramfs $out ($(du -k "$out" | cut -f1) KiB) built in $(nvvm_elapsed "$t0") s"
+}
+
+# The L2 initramfs tree in DIR: busybox BB, INIT as /init, the vendor KVM modules of KVER.
+#   nvvm_l2_tree DIR KVER BB INIT
+nvvm_l2_tree() {
+	local dir=$1 kver=$2 m
+	mkdir -p "$dir/bin" "$dir/lib/modules/$kver" || return
+	cp "$3" "$dir/bin/busybox" || return
+	install -m 0755 "$4" "$dir/init" || return
+	cp "/lib/modules/$kver"/modules.order "/lib/modules/$kver"/modules.builtin* \
+		"$dir/lib/modules/$kver/" || return
+	for m in $(modprobe -S "$kver" --show-depends kvm_amd kvm_intel | awk '$1 == "insmod" { print $2 }'); do
+		mkdir -p "$dir$(dirname "$m")" || return
+		cp "$m" "$dir$m" || return
+	done
+}
