@@ -25,13 +25,13 @@ mkdir -p "$out"
 t_all=$(nvvm_now)
 echo "1..9"
 
-# The project, installed as in firstboot-tests.sh, its units enabled.
+# The project, installed as in firstboot-tests.sh (the nestvirt package with dpkg -i in the
+# root, nvvm_stage_nestvirt), its units enabled.
 stage=$out/stage
 rm -rf "$stage" "$out/ov" "$out/orig" "$out/pt" "$out/rewritten"
 rc=0
 install -D -m 0644 "$l2dir/nestvirt.conf" "$stage/etc/nestvirt/nestvirt.conf"
-env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$src" install DESTDIR="$stage" \
-	UDEVDIR=/usr/lib/udev SYSTEMDSYSTEMUNITDIR=/usr/lib/systemd/system >"$out/install.log" 2>&1 || rc=1
+nvvm_stage_nestvirt "$src" "$stage" >"$out/install.log" 2>&1 || rc=1
 for u in "$stage"/usr/lib/systemd/system/nestvirt*.service; do
 	[ -f "$u" ] && { systemctl --root="$stage" enable "${u##*/}" >>"$out/install.log" 2>&1 || rc=1; }
 done
