@@ -3,9 +3,11 @@
  * Will a stored domain see vmx/svm at its next start? Decided from its <cpu> and the host,
  * by the facts of docs/guests.md (measured or read from libvirt's and QEMU's sources):
  * - an explicit <feature name='vmx|svm'> with require/force is passed to QEMU: the guest sees
- *   it when the host's nesting is on; when it is off, libvirt's check='partial'/'full' (the
- *   default for custom and host-model) refuses to start the guest, check='none' starts it
- *   without (QEMU only warns);
+ *   it when the host's nesting is on. When it is off, libvirt's check='full' refuses to start
+ *   the guest (it compares what QEMU really gives); check='partial' (the default for custom
+ *   and host-model) compares with the host CPU's own flags, so it refuses only when the host
+ *   CPU lacks the flag, and otherwise the guest starts without it, as with check='none'
+ *   (QEMU only warns). Measured with libvirt 9.0 in the L2 VM test (docs/l2-proof.md);
  * - host-passthrough and maximum give the guest what KVM offers: the flag iff nesting is on;
  * - host-model is libvirt's expansion of the host CPU: it carries the flag when KVM offers it
  *   (likely, not certain: it depends on the libvirt and QEMU versions);
@@ -95,7 +97,18 @@ static enum guest_sees sees_of(int nesting)
 	return nesting > 0 ? S_YES : nesting == 0 ? S_NO : S_UNKNOWN;
 }
 
-static void predict_feature(struct guest *g, int nesting)
+/* A required feature the guest will not get: does libvirt refuse to start it? */
+static enum guest_start start_without_nesting(const struct guest *g, int virt_flag)
+{
+	if (g->check == 1)
+		return ST_WITHOUT;
+	if (g->check == 3 || virt_flag == 0)
+		return ST_FAILS;
+	/* partial (or its default): checked against the host CPU, which has the flag */
+	return virt_flag == 1 ? ST_WITHOUT : ST_UNKNOWN;
+}
+
+static void predict_feature(struct guest *g, int nesting, int virt_flag)
 {
 	switch (g->policy) {
 	case P_REQUIRE:
@@ -103,7 +116,7 @@ static void predict_feature(struct guest *g, int nesting)
 		if (nesting != 0)
 			return set(g, W_FEATURE, sees_of(nesting),
 				   nesting > 0 ? ST_OK : ST_UNKNOWN);
-		return set(g, W_FEATURE, S_NO, g->check == 1 ? ST_WITHOUT : ST_FAILS);
+		return set(g, W_FEATURE, S_NO, start_without_nesting(g, virt_flag));
 	case P_OPTIONAL:
 		return set(g, W_OPTIONAL, sees_of(nesting),
 			   nesting > 0	  ? ST_OK
@@ -120,14 +133,14 @@ static void predict_feature(struct guest *g, int nesting)
 	}
 }
 
-static int predict_cpu(const struct domxml_facts *f, int nesting, struct guest *g)
+static int predict_cpu(const struct domxml_facts *f, int nesting, int virt_flag, struct guest *g)
 {
 	bool passthrough = !strcmp(f->mode, "host-passthrough") || !strcmp(f->mode, "maximum");
 
 	if (passthrough) {
 		g->cpu = !strcmp(f->mode, "maximum") ? G_MAXIMUM : G_PASSTHROUGH;
 		if (g->policy == P_DISABLE || g->policy == P_FORBID)
-			predict_feature(g, nesting);
+			predict_feature(g, nesting, virt_flag);
 		else
 			set(g, W_PASSTHROUGH, sees_of(nesting),
 			    nesting > 0	   ? ST_OK
@@ -137,7 +150,7 @@ static int predict_cpu(const struct domxml_facts *f, int nesting, struct guest *
 	}
 	if (g->policy != P_NONE) {
 		g->cpu = G_FEATURE;
-		predict_feature(g, nesting);
+		predict_feature(g, nesting, virt_flag);
 		return 0;
 	}
 	if (!strcmp(f->mode, "host-model")) {
@@ -172,7 +185,7 @@ int guest_predict(const struct domxml_facts *f, const struct guests_host *host, 
 	policy = pick_flag(f, host, g);
 	g->policy = policy_of(policy);
 	g->check = check_of(f->check);
-	if (predict_cpu(f, guests_host_nesting(host), g) < 0)
+	if (predict_cpu(f, guests_host_nesting(host), host->virt_flag, g) < 0)
 		return -ENOMEM;
 	/* Only what the type and arch allow is predicted; <cpu> is still described. */
 	if (strcmp(f->type, "kvm") || !is_x86(f->arch)) {

@@ -75,9 +75,14 @@ static void feature_sentence(const struct guests_report *r, const struct guest *
 	else if (g->start == ST_FAILS)
 		put(o, ", but %s: libvirt's check='%s'%s refuses to start it", host_says(r),
 		    check_names[g->check], g->check ? "" : " (its default)");
-	else if (g->start == ST_WITHOUT)
+	else if (g->start == ST_WITHOUT && g->check == 1)
 		put(o, ", but %s: with check='none' it starts without %s (QEMU only warns)",
 		    host_says(r), f);
+	else if (g->start == ST_WITHOUT)
+		put(o,
+		    ", but %s: libvirt's check='%s'%s compares with the host CPU, which has %s, "
+		    "so it starts without %s (QEMU only warns)",
+		    host_says(r), check_names[g->check], g->check ? "" : " (its default)", f, f);
 	else
 		put(o, ": it sees %s if nesting is on, and %s", f, host_says(r));
 }
