@@ -109,15 +109,31 @@ summary() { # one line per domain: what libvirt holds, what L2 saw, how long it 
 [ -f "$out/on/nvtest.txt" ] && summary on
 [ -f "$out/off/nvtest.txt" ] && summary off
 
-# The hook for the per-guest prediction of `nestvirt status` (issue 5): it gets the status JSON
-# captured before any start and the domains libvirt then refused to start. Today it asserts only
-# that the JSON is well-formed; the assertion that status predicted exactly these failures
-# belongs here once status reports per guest.
-status_predicted() { # status_predicted JSON_FILE [FAILED_DOMAIN...]
-	local json=$1
-	shift
-	echo "# status --json before the starts: $(wc -c <"$json") bytes; refused to start: ${*:-none}"
-	python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$json" 2>&1 | sed 's/^/# /'
+# What nestvirt status --json, captured in L1 before any start, predicted per domain: the
+# domains it said libvirt refuses to start ("start": "fails") are exactly the ones libvirt then
+# refused, every domain of SEES_YES is predicted to see svm ("sees": "yes"), and every one of
+# SEES_NO not ("sees": "no"). Mismatches go to stderr.
+status_predicted() { # status_predicted JSON_FILE "SEES_YES..." "SEES_NO..." [FAILED_DOMAIN...]
+	echo "# status --json before the starts: $(wc -c <"$1") bytes; refused to start: ${*:4}"
+	python3 - "$@" <<'PY' 2>&1 | sed 's/^/# /' >&2
+import json, sys
+doc = json.load(open(sys.argv[1]))
+yes, no, failed = sys.argv[2].split(), sys.argv[3].split(), set(sys.argv[4:])
+doms = {d["name"]: d for d in doc["guests"]["domains"]}
+bad = []
+ours = set(yes) | set(no)
+for n in sorted(ours - set(doms)):
+    bad.append(f"{n}: not in the report")
+pred = {n for n, d in doms.items() if n in ours and d["start"] == "fails"}
+if pred != failed:
+    bad.append(f"predicted to fail: {sorted(pred)}, refused by libvirt: {sorted(failed)}")
+for n, want in [(n, "yes") for n in yes] + [(n, "no") for n in no]:
+    if n in doms and doms[n]["sees"] != want:
+        bad.append(f"{n}: sees {doms[n]['sees']!r}, want {want!r} ({doms[n]['reason']})")
+for b in bad:
+    print(b)
+sys.exit(1 if bad else 0)
+PY
 	[ "${PIPESTATUS[0]}" -eq 0 ]
 }
 
@@ -148,8 +164,8 @@ nvvm_tap "$r" "the control's L2 (svm disabled in its <cpu>) sees no svm and cann
 
 get on status_json >"$out/status-on.json"
 r=0
-status_predicted "$out/status-on.json" || r=1
-nvvm_tap "$r" "nestvirt=1: nestvirt status --json before the starts is valid JSON"
+status_predicted "$out/status-on.json" "$nested_domains" "$control" || r=1
+nvvm_tap "$r" "nestvirt=1: nestvirt status predicted which L2s see svm and that all start"
 
 # --- nestvirt=0, the same domains rewritten ---------------------------------------------------
 r=0
@@ -179,7 +195,7 @@ nvvm_tap "$r" "nestvirt=0: libvirt refuses to start the domain with check='full'
 
 get off status_json >"$out/status-off.json"
 r=0
-status_predicted "$out/status-off.json" "${failed[@]}" || r=1
-nvvm_tap "$r" "nestvirt=0: nestvirt status --json before the starts is valid JSON"
+status_predicted "$out/status-off.json" "" "$domains" "${failed[@]}" || r=1
+nvvm_tap "$r" "nestvirt=0: nestvirt status predicted that no L2 sees svm and which domains libvirt refuses"
 
 nvvm_finish "$out" "$t_all"
