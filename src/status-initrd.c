@@ -260,6 +260,11 @@ void status_read_initrd(int rootfd, struct status_report *r)
 		snprintf(rel, sizeof(rel), images[i], release);
 		fd = status_open(rootfd, rel, 0);
 	}
+	if (fd == -ENOENT) {
+		snprintf(m->initrd_why, sizeof(m->initrd_why),
+			 "no /boot/initrd.img-%s or /boot/initramfs-%s.img", release, release);
+		return;
+	}
 	if (fd < 0) {
 		snprintf(m->initrd_why, sizeof(m->initrd_why), "/%s: %s", rel, strerror(-fd));
 		return;

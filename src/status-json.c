@@ -132,7 +132,7 @@ static void write_module(const struct status_report *r, FILE *o)
 	}
 	if (l->init == KVMMOD_INIT_UNKNOWN)
 		snprintf(err, sizeof(err), "/sys/module/%s%s: %s", m->name, l->err_file,
-			 strerror(-l->err));
+			 status_strerror(l->err));
 	fprintf(o, "  \"module\": {");
 	str(o, "name", m->name);
 	fprintf(o, ", \"state\": \"%s\", ", init_name(l->init));
@@ -160,19 +160,28 @@ static void write_module(const struct status_report *r, FILE *o)
 	}
 	fprintf(o, "], \"pending_reboot\": %s,\n    \"next_load\": {",
 		r->pending_reboot ? "true" : "false");
-	num(o, "nested", m->conf_err[0] ? -1 : m->next < -1 ? -1 : m->next < 0 ? 1 : m->next);
+	bool builtin = l->init == KVMMOD_INIT_BUILTIN;
+
+	num(o, "nested",
+	    m->conf_err[0] || builtin ? -1
+	    : m->next < -1	      ? -1
+	    : m->next < 0	      ? 1
+				      : m->next);
 	fprintf(o, ", \"fails\": %s, \"default\": %s, ", m->next < -1 ? "true" : "false",
-		!m->conf_err[0] && m->next == -1 ? "true" : "false");
+		!m->conf_err[0] && !builtin && m->next == -1 ? "true" : "false");
 	num(o, "decided_by", m->decider);
 	fprintf(o, ", ");
-	str_or_null(o, "error", m->conf_err);
+	str_or_null(o, "error",
+		    builtin ? "built into the kernel: modprobe.d does not apply" : m->conf_err);
 	fprintf(o, "},\n    \"sources\": [");
 	for (unsigned i = 0; i < m->nsrc; i++) {
 		fprintf(o, "%s\n      ", i ? "," : "");
 		write_src(r, &m->src[i], (int)i, o);
 	}
-	fprintf(o, "],\n    \"snippet\": {\"path\": \"/%s/%s\", \"present\": %s},\n", MODCONF_DIR,
+	fprintf(o, "],\n    \"snippet\": {\"path\": \"/%s/%s\", \"read\": %s, ", MODCONF_DIR,
 		MODCONF_NAME, m->snippet ? "true" : "false");
+	str_or_null(o, "masked_by", m->snippet_masked_by);
+	fprintf(o, "},\n");
 	fprintf(o, "    \"initramfs\": {");
 	tri(o, "contains", m->initrd);
 	fprintf(o, ", ");

@@ -170,8 +170,19 @@ static void judge_module(struct status_report *r)
 			m->holders, r->want);
 		return;
 	}
-	if (q->state_kind != STATE_FILE_OK || helper_failed || (!m->snippet && !d)) {
+	if (q->state_kind != STATE_FILE_OK || helper_failed ||
+	    (!m->snippet && !m->snippet_masked_by[0] && !d)) {
 		judge_helper(r);
+		return;
+	}
+	if (m->snippet_masked_by[0]) {
+		snprintf(todo, sizeof(todo), "rename or remove %s/%s", m->snippet_masked_by,
+			 MODCONF_NAME);
+		problem(r, STATUS_CONFLICT, todo,
+			"%s/%s has the name of nestvirt's snippet and masks /%s/%s (libkmod reads "
+			"one file of a name, the first dir's): %s's next load gets nested=%d",
+			m->snippet_masked_by, MODCONF_NAME, MODCONF_DIR, MODCONF_NAME, m->name,
+			m->next < 0 ? 1 : m->next);
 		return;
 	}
 	if (d) {
@@ -321,10 +332,9 @@ void status_judge(struct status_report *r)
 		return;
 	}
 	if (m->live.init == KVMMOD_INIT_UNKNOWN) {
-		errno = -m->live.err;
 		problem(r, STATUS_UNKNOWN, "check /sys (below --root: sys/module)",
-			"cannot tell whether %s is loaded: /sys/module/%s%s: %m", m->name, m->name,
-			m->live.err_file);
+			"cannot tell whether %s is loaded: /sys/module/%s%s: %s", m->name, m->name,
+			m->live.err_file, status_strerror(m->live.err));
 	} else if (r->effective < 0) {
 		if (m->conf_err[0])
 			problem(r, STATUS_UNKNOWN, "fix or remove the file named",

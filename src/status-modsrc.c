@@ -57,7 +57,8 @@ static int by_name(const void *a, const void *b)
 }
 
 /* Every file name of the dirs, sorted; a name already seen in an earlier dir is dropped. */
-static int list_files(int rootfd, struct conf_file **ret, size_t *ret_n, char *err, size_t esize)
+static int list_files(int rootfd, struct conf_file **ret, size_t *ret_n, char *err, size_t esize,
+		      char *masked, size_t msize)
 {
 	struct conf_file *f = NULL;
 	size_t n = 0, out = 0;
@@ -106,9 +107,12 @@ static int list_files(int rootfd, struct conf_file **ret, size_t *ret_n, char *e
 	}
 	if (n)
 		qsort(f, n, sizeof(*f), by_name);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (out == 0 || strcmp(f[out - 1].name, f[i].name))
 			f[out++] = f[i];
+		else if (f[i].dir == 1 && !strcmp(f[i].name, MODCONF_NAME))
+			snprintf(masked, msize, "/%s", modprobe_dirs[f[out - 1].dir]);
+	}
 	*ret = f;
 	*ret_n = out;
 	return 0;
@@ -225,7 +229,8 @@ static void read_sources(int rootfd, struct status_module *m)
 	struct conf_file *f = NULL;
 	size_t n = 0;
 
-	if (list_files(rootfd, &f, &n, m->conf_err, sizeof(m->conf_err)) < 0) {
+	if (list_files(rootfd, &f, &n, m->conf_err, sizeof(m->conf_err), m->snippet_masked_by,
+		       sizeof(m->snippet_masked_by)) < 0) {
 		if (!m->conf_err[0])
 			snprintf(m->conf_err, sizeof(m->conf_err), "modprobe.d: out of memory");
 		return;
@@ -244,8 +249,10 @@ static void read_sources(int rootfd, struct status_module *m)
 			m->snippet = true;
 		fd = status_open(rootfd, rel, 0);
 		if (fd < 0 && fd != -ENOENT) {
-			snprintf(m->conf_err, sizeof(m->conf_err), "%s: %s", file, strerror(-fd));
-			break;
+			if (!m->conf_err[0])
+				snprintf(m->conf_err, sizeof(m->conf_err), "%s: %s", file,
+					 strerror(-fd));
+			continue;
 		}
 		if (fd < 0) /* a dangling symlink: libkmod skips it too */
 			continue;
@@ -261,9 +268,10 @@ static void read_sources(int rootfd, struct status_module *m)
 			r = fileio_read_fd(fd, CONF_MAX, (size_t)st.st_size, &buf, &len);
 		close(fd);
 		if (r < 0) {
-			snprintf(m->conf_err, sizeof(m->conf_err), "%s: %s", file,
-				 status_strerror(r));
-			break;
+			if (!m->conf_err[0])
+				snprintf(m->conf_err, sizeof(m->conf_err), "%s: %s", file,
+					 status_strerror(r));
+			continue;
 		}
 		scan_file(m, ours ? SRC_SNIPPET : SRC_MODPROBE, file, buf, len);
 		free(buf);
@@ -275,6 +283,8 @@ static void decide_next(struct status_module *m)
 {
 	m->next = -1;
 	m->decider = -1;
+	if (m->conf_err[0])
+		return;
 	for (unsigned i = 0; i < m->nsrc; i++) {
 		m->next = m->src[i].value;
 		m->decider = (int)i;

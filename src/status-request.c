@@ -219,6 +219,9 @@ static void read_stamp(int rootfd, const char *root, struct status_request *q)
 		return;
 	}
 	q->stamp = q->stamp_result == 0 ? STAMP_DONE : STAMP_FAILED;
+	if (q->stamp == STAMP_FAILED)
+		snprintf(q->stamp_err, sizeof(q->stamp_err), "/%s records result=%d", STAMP_PATH,
+			 q->stamp_result);
 }
 
 void status_read_request(int rootfd, struct status_report *r)

@@ -78,7 +78,7 @@ static void write_src(const struct status_report *r, const struct status_src *s,
 	if (i == r->mod.decider)
 		fprintf(out, " (decides)");
 	else if (r->want >= 0 && s->value != r->want)
-		fprintf(out, " (conflicts, overridden)");
+		fprintf(out, " (conflicts with nestvirt=%d)", r->want);
 	fputc('\n', out);
 }
 
@@ -107,7 +107,7 @@ static void write_live(const struct status_module *m, FILE *out)
 		break;
 	case KVMMOD_INIT_UNKNOWN:
 		fprintf(out, "unknown: /sys/module/%s%s: %s\n", m->name, l->err_file,
-			strerror(-l->err));
+			status_strerror(l->err));
 		break;
 	}
 	if (l->init == KVMMOD_INIT_LIVE || l->init == KVMMOD_INIT_BUILTIN) {
@@ -129,7 +129,12 @@ static void write_module(const struct status_report *r, FILE *out)
 	fprintf(out, "module:        %s\n", m->name);
 	write_live(m, out);
 	fprintf(out, "  next load:   ");
-	if (m->conf_err[0]) {
+	if (m->live.init == KVMMOD_INIT_BUILTIN) {
+		fprintf(out,
+			"none: built into the kernel (only %s.nested= on the kernel command "
+			"line applies)\n",
+			m->name);
+	} else if (m->conf_err[0]) {
 		fprintf(out, "unknown: ");
 		put(out, m->conf_err);
 		fputc('\n', out);
@@ -143,8 +148,11 @@ static void write_module(const struct status_report *r, FILE *out)
 		fprintf(out, i ? "               " : "  sources:     ");
 		write_src(r, &m->src[i], (int)i, out);
 	}
-	fprintf(out, "  snippet:     /%s/%s %s\n", MODCONF_DIR, MODCONF_NAME,
-		m->snippet ? "present" : "absent");
+	fprintf(out, "  snippet:     /%s/%s %s%s\n", MODCONF_DIR, MODCONF_NAME,
+		m->snippet		  ? "present"
+		: m->snippet_masked_by[0] ? "masked by "
+					  : "absent",
+		m->snippet_masked_by);
 	fprintf(out, "  initramfs:   ");
 	if (m->initrd < 0) {
 		fprintf(out, "unknown: ");
@@ -161,7 +169,9 @@ static void write_request(const struct status_report *r, FILE *out)
 	const struct status_request *q = &r->req;
 
 	fprintf(out, "request:       ");
-	if (q->request < 0)
+	if (q->request < 0 && q->cmdline_err < 0 && q->cmdline_err != -ENOENT)
+		fprintf(out, "unknown\n");
+	else if (q->request < 0)
 		fprintf(out, "none\n");
 	else
 		fprintf(out, "nestvirt=%d from %s\n", q->request,

@@ -69,7 +69,9 @@ struct status_module {
 	const char *name; /* kvm_intel, kvm_amd; NULL when the vendor is unknown */
 	struct kvmmod_state live;
 	char holders[STATUS_WHY]; /* sys/module/M/holders entries, ", "-separated */
-	bool snippet;		  /* our snippet exists */
+	bool snippet;		  /* our snippet is read */
+	/* a file of the snippet's name in an earlier dir masks it: that dir, "" when not */
+	char snippet_masked_by[40];
 	/* every nested= of the next load, in the order the kernel applies them */
 	struct status_src src[STATUS_MAX_SRCS];
 	unsigned nsrc;
