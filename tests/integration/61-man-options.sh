@@ -21,13 +21,14 @@ man_opts() {
 page() {
 	case $1 in
 	rewrite | rollback) echo "$D/nestvirt-rewrite.8" ;;
+	status) echo "$D/nestvirt-status.8" ;;
 	*) echo "$D/nestvirt.8" ;;
 	esac
 }
 
 cmds=$("$NESTVIRT" --help | sed -n '/^commands:/,/^$/p' | awk 'NF && !/^commands:/ {print $1}')
 pages=$(ls "$D"/*.[1-8])
-plan $((1 + $(echo "$cmds" | wc -w) * 2 + 2 + $(echo "$pages" | wc -w) * 2))
+plan $((1 + $(echo "$cmds" | wc -w) * 2 + 3 + $(echo "$pages" | wc -w) * 2))
 
 check "nestvirt-early --help and nestvirt-early(8) OPTIONS name the same options" \
 	eq "$(help_opts "$("$EARLY" --help 2>&1)" | sort -u)" "$(man_opts "$D/nestvirt-early.8")"
@@ -39,7 +40,7 @@ for c in $cmds; do
 	syn=$(sed -n '/^\.SH SYNOPSIS/,/^\.SH DESCRIPTION/p' "$D/nestvirt.8" | sed 's/\\-/-/g')
 	check "nestvirt(8) SYNOPSIS has nestvirt $c" contains "$syn" ".B nestvirt $c"
 done
-for p in "$D/nestvirt.8" "$D/nestvirt-rewrite.8"; do
+for p in "$D/nestvirt.8" "$D/nestvirt-rewrite.8" "$D/nestvirt-status.8"; do
 	all=$(for c in $cmds; do
 		[ "$(page "$c")" = "$p" ] && help_opts "$("$NESTVIRT" "$c" --help 2>&1)"
 	done | sort -u)
