@@ -14,24 +14,25 @@
 
 #define HELPER LIBEXECDIR "/nestvirt-early"
 
-static struct status_problem *problem(struct status_report *r, enum status_class cls,
-				      const char *todo, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static void problem(struct status_report *r, enum status_class cls, const char *todo,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static struct status_problem *problem(struct status_report *r, enum status_class cls,
-				      const char *todo, const char *fmt, ...)
+/* Problems are found in root-cause order: when the list is full, the later ones go. */
+static void problem(struct status_report *r, enum status_class cls, const char *todo,
+		    const char *fmt, ...)
 {
-	static struct status_problem spare;
-	struct status_problem *p =
-	    r->nproblems < STATUS_MAX_PROBLEMS ? &r->problems[r->nproblems++] : &spare;
+	struct status_problem *p;
 	va_list ap;
+
+	if (r->nproblems == STATUS_MAX_PROBLEMS)
+		return;
+	p = &r->problems[r->nproblems++];
 
 	p->cls = cls;
 	va_start(ap, fmt);
 	vsnprintf(p->what, sizeof(p->what), fmt, ap);
 	va_end(ap);
 	snprintf(p->todo, sizeof(p->todo), "%s", todo);
-	return p;
 }
 
 static void note(struct status_report *r, const char *fmt, ...)

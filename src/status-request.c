@@ -177,11 +177,12 @@ static void ask_systemd(struct status_request *q)
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (strstr(out, "ActiveState=failed\n")) {
+		const char *res = strstr(out, "Result=");
+
 		q->stamp = STAMP_FAILED;
 		snprintf(q->stamp_err, sizeof(q->stamp_err),
-			 FIRSTBOOT_UNIT " failed (systemd's %.*s)",
-			 (int)strcspn(strstr(out, "Result="), "\n"),
-			 strstr(out, "Result=") ? strstr(out, "Result=") : "Result=?");
+			 FIRSTBOOT_UNIT " failed (systemd: %.*s)",
+			 res ? (int)strcspn(res, "\n") : 8, res ? res : "Result=?");
 	}
 }
 

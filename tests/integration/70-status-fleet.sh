@@ -13,6 +13,7 @@ mkdir -p "$TMP/facts"
 sed "s|@BINDIR@/nestvirt status|$NESTVIRT status --root $H/pending-reboot|" \
 	"$SRCDIR/etc/ansible/nestvirt.fact.in" >"$TMP/facts/nestvirt.fact"
 chmod 0755 "$TMP/facts/nestvirt.fact"
+# shellcheck disable=SC2016 # expanded by the inner shell
 check "the fact prints the status document and exits 0 though the host is not ok" \
 	sh -c '"$1" | python3 -c "import json,sys; assert json.load(sys.stdin)[\"class\"] == \"pending-reboot\""' \
 	sh "$TMP/facts/nestvirt.fact"
@@ -55,6 +56,7 @@ check "--textfile without DIR: /var/lib/prometheus/node-exporter below the root"
 # The units, as installed.
 make -s -C "$SRCDIR" B="$NESTVIRT_BUILD" install-status DESTDIR="$TMP/inst" PREFIX=/usr \
 	SYSTEMDSYSTEMUNITDIR=/lib/systemd/system SYSCONFDIR=/etc >/dev/null 2>&1
+# shellcheck disable=SC2016 # expanded by the inner shell
 check "make install-status: the timer, the service and the executable fact" \
 	sh -c 'test -f "$1/lib/systemd/system/nestvirt-status-textfile.timer" &&
 		grep -q "^ExecStart=/usr/bin/nestvirt status --textfile" "$1/lib/systemd/system/nestvirt-status-textfile.service" &&
