@@ -103,6 +103,13 @@ static void judge_helper(struct status_report *r)
 			 STATE_DIR, STATE_NAME, HELPER);
 		problem(r, STATUS_HELPER, todo, "cannot tell what the boot helper did: %s",
 			q->state_err);
+	} else if (!r->mod.snippet && strcmp(q->st.action, "error") &&
+		   strcmp(q->st.action, "reload-failed")) {
+		snprintf(todo, sizeof(todo), "run %s again (it writes the snippet)", HELPER);
+		problem(r, STATUS_HELPER, todo,
+			"the boot helper recorded '%s' but /%s/%s is missing (removed since?): "
+			"%s's next load gets nested=%d",
+			q->st.action, MODCONF_DIR, MODCONF_NAME, r->mod.name, r->effective);
 	} else {
 		snprintf(todo, sizeof(todo), "dmesg | grep nestvirt; then run %s again", HELPER);
 		problem(r, STATUS_HELPER, todo, "the boot helper failed (%s): %s", q->st.action,
