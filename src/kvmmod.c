@@ -27,7 +27,10 @@ static int read_attr(int dirfd, const char *path, char *buf, size_t size)
 	fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	r = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
+	r = fstat(fd, &st) < 0	  ? -errno
+	    : S_ISREG(st.st_mode) ? 0
+	    : S_ISDIR(st.st_mode) ? -EISDIR
+				  : -EINVAL;
 	if (r == 0)
 		r = fileio_read_fd(fd, 4096, 4096, &data, &len);
 	close(fd);

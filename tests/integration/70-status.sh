@@ -49,7 +49,7 @@ golden() {
 	return 1
 }
 
-echo "$codes" | while read -r s code; do
+while read -r s code; do
 	"$NESTVIRT" status --root "$H/$s" --check >"$TMP/$s.txt" 2>"$TMP/$s.err"
 	check "$s: --check exits $code" eq "$code" "$?"
 	check "$s: human text as the golden" golden "$s.txt" "$TMP/$s.txt"
@@ -63,7 +63,9 @@ echo "$codes" | while read -r s code; do
 	sed 's/^nestvirt_status_timestamp_seconds [0-9]*$/nestvirt_status_timestamp_seconds TIME/' \
 		"$TMP/prom-$s/nestvirt.prom" >"$TMP/$s.prom"
 	check "$s: --textfile as the golden" golden "$s.prom" "$TMP/$s.prom"
-done
+done <<END
+$codes
+END
 
 # Without --check: 0 when as requested or nothing requested, 1 otherwise.
 "$NESTVIRT" status --root "$H/not-requested" >/dev/null
