@@ -8,7 +8,7 @@ _nestvirt_commands="status rewrite rollback cpu-models firstboot enable disable 
 _nestvirt_options()
 {
 	case $1 in
-	status) echo "--root --json" ;;
+	status) echo "--root --json --check --textfile --config-dir" ;;
 	rewrite)
 		echo "--root --config-dir --mode --cpu --vendor --domain --exclude --dry-run" \
 			"--override --force --no-backup --json --skip-foreign --include-managed"
@@ -63,7 +63,7 @@ _nestvirt_cpu_models()
 _nestvirt_values()
 {
 	case $1 in
-	--root | --config-dir) mapfile -t COMPREPLY < <(compgen -d -- "$2") ;;
+	--root | --config-dir | --textfile) mapfile -t COMPREPLY < <(compgen -d -- "$2") ;;
 	--image | --device) mapfile -t COMPREPLY < <(compgen -f -- "$2") ;;
 	--partition) ;;
 	--mode) mapfile -t COMPREPLY < <(compgen -W "feature host-passthrough host-model disable" -- "$2") ;;

@@ -8,7 +8,8 @@ build="gcc make pkg-config libkmod-dev libblkid-dev libxml2-dev libcmocka-dev ne
 test="$build clang-format kmod perl valgrind clang libclang-rt-14-dev shellcheck
 	acl dracut-core cpio zstd e2fsprogs qemu-system-x86 linux-image-amd64 debootstrap
 	systemd udev libvirt-clients virtinst xmlstarlet libxml2-utils python3 patch dpkg-dev
-	hyperfine debhelper lintian xfsprogs cryptsetup-bin fdisk dosfstools busybox-static"
+	hyperfine debhelper lintian xfsprogs cryptsetup-bin fdisk dosfstools busybox-static
+	python3-jsonschema prometheus ansible-core"
 
 case "${1:-test}" in
 build) want=$build ;;

@@ -96,6 +96,7 @@ int hostcpu_parse(const char *buf, size_t len, struct hostcpu *cpu)
 			seen_vendor = true;
 		} else if (!seen_flags && (v = field_value(p, llen, "flags", &vlen))) {
 			cpu->virt_flag = has_word(v, vlen, "vmx") || has_word(v, vlen, "svm");
+			cpu->slat = has_word(v, vlen, "ept") || has_word(v, vlen, "npt");
 			cpu->hypervisor = has_word(v, vlen, "hypervisor");
 			seen_flags = true;
 		}

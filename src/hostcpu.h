@@ -17,6 +17,7 @@ struct hostcpu {
 	char vendor[32];	/* vendor_id with surrounding blanks removed */
 	enum kvm_module module; /* KVM_MODULE_NONE for a vendor KVM has no module for */
 	bool virt_flag;		/* vmx (Intel) or svm (AMD) in flags */
+	bool slat;		/* ept (Intel) or npt (AMD) in flags: second-level paging */
 	bool hypervisor;	/* "hypervisor" in flags: we run inside a VM */
 };
 

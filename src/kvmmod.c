@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -17,11 +18,22 @@
 
 static int read_attr(int dirfd, const char *path, char *buf, size_t size)
 {
+	struct stat st;
 	size_t len;
 	char *data;
-	int r;
+	int fd, r;
 
-	r = fileio_read(dirfd, path, 4096, false, &data, &len);
+	/* O_NONBLOCK and regular files only: a FIFO in place of an attribute must not hang. */
+	fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = fstat(fd, &st) < 0	  ? -errno
+	    : S_ISREG(st.st_mode) ? 0
+	    : S_ISDIR(st.st_mode) ? -EISDIR
+				  : -EINVAL;
+	if (r == 0)
+		r = fileio_read_fd(fd, 4096, 4096, &data, &len);
+	close(fd);
 	if (r < 0)
 		return r;
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == ' '))

@@ -74,8 +74,8 @@ before=$?
 "$NESTVIRT" status --root "$r" >/dev/null
 check "status exits 1 before the helper ran and 0 after" eq "1 0" "$before $?"
 json=$("$NESTVIRT" status --root "$r" --json)
-check "status --json reports the resolved options and the verdict" \
-	contains "$json" '"modprobe_options": "nested=0 nested=1",'
+check "status --json reports the next load's value and the verdict" \
+	contains "$json" '"next_load": {"nested": 1,'
 
 # A Latin-1 byte in modprobe.d (an old admin file) must not make the JSON invalid.
 printf '# r\351sum\351\noptions kvm_amd nested=0 dummy=\351\n' >"$r/etc/modprobe.d/kvm.conf"

@@ -19,14 +19,14 @@ check "kvm_amd.nested=on: exit 1, not a valid int" \
 	eq "1 yes" "$? $(contains "$out" "kvm_amd.nested=on on the kernel command line is not a valid int" && echo yes)"
 check "kvm_amd.nested=on: recorded as admin-invalid" contains "$(state "$r")" "action=admin-invalid"
 check "kvm_amd.nested=on: nestvirt status says the load will fail" \
-	contains "$("$NESTVIRT" status --root "$r")" "not a valid int, the module fails to load"
+	contains "$("$NESTVIRT" status --root "$r")" "kvm_amd.nested=on on the kernel command line is not a valid int: the kernel rejects it and kvm_amd fails to load"
 
 r=$TMP/amd-on-modprobe
 host "$r" "nestvirt=1" amd-epyc-7302.txt
 printf 'options kvm_amd nested=on\n' >"$r/etc/modprobe.d/kvm.conf"
 "$EARLY" --root "$r" 2>/dev/null
 check "nestvirt status: 'nested=on' for kvm_amd in modprobe.d fails the load, even before ours" \
-	contains "$("$NESTVIRT" status --root "$r")" "verdict:     NOT OK: a nested= in kvm_amd's modprobe.d options is not a valid int"
+	contains "$("$NESTVIRT" status --root "$r")" "NOT OK: /etc/modprobe.d/kvm.conf:1: nested=on is not a valid int: the kernel rejects it and kvm_amd fails to load"
 
 r=$TMP/newline
 host "$r" "$(printf '"kvm_amd.nested=1\naction=reloaded" "nestvirt.cpu=x\nrequest=0" nestvirt=1')" amd-epyc-7302.txt

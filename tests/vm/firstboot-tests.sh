@@ -302,11 +302,12 @@ for t in "${plan[@]}"; do
 			rewritten aftercut || r=1
 		;;
 	status-json)
-		desc="nestvirt status --json exits 0 after the nestvirt=1 boots"
+		desc="nestvirt status --json after the nestvirt=1 boots: exit 0, class ok (--check 0), nesting effective"
 		for b in $status_boots; do
 			[ -n "${want[$b]:-}" ] || continue
 			echo "# $b: $(nvvm_get "$out/$b/nvtest.txt" status_json | grep '"verdict"' | sed 's/^ *//')"
-			check "$b" status_rc=0 || r=1
+			check "$b" status_rc=0 'status_json~"class": "ok",' 'status_json~"check_code": 0,' \
+				'status_json~"effective": 1,' || r=1
 		done
 		;;
 	esac
