@@ -45,8 +45,9 @@ for f in ./lib/systemd/system/nestvirt-early.service ./lib/systemd/system/nestvi
 done
 check "nestvirt has no dracut file (it must install beside initramfs-tools)" lacks "$c" dracut
 check "nestvirt does not depend on dracut" lacks "$(dpkg-deb -f "$DEB" Depends)" dracut
-check "/etc/nestvirt/nestvirt.conf is a conffile" \
-	eq "/etc/nestvirt/nestvirt.conf" "$(dpkg-deb -I "$DEB" conffiles 2>/dev/null)"
+check "the conffiles are nestvirt.conf and the Ansible fact, nothing else" \
+	eq "/etc/ansible/facts.d/nestvirt.fact /etc/nestvirt/nestvirt.conf" \
+	"$(dpkg-deb -I "$DEB" conffiles 2>/dev/null | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
 dc=$(dpkg-deb -c "$DDEB" 2>/dev/null | awk '{print $6}')
 check "nestvirt-dracut ships the module and the drop-in" \
 	sh -c 'case "$1" in *modules.d/90nestvirt/module-setup.sh*) ;; *) exit 1 ;; esac;
