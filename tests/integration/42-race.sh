@@ -67,8 +67,15 @@ while [ $r -le "$ROUNDS" ]; do
 	bad=$(verify "$T/r/$Q" "$T/log" 2>"$T/edited") || bad="$bad (the check itself failed: $(cat "$T/edited"))"
 	check "round $r: every file is the writer's last version or nestvirt's edit of it ($(cat "$T/edited") edited, $underneath changed underneath)" test -z "$bad"
 	[ -z "$bad" ] || diag "$(printf '%s\n' "$bad" | head -20)"
-	check "round $r: no temporary file is left" \
-		test -z "$(names "$T/r/$Q" | grep -e '^\.' -e '\.new$')"
+	# One exception, by design (commit.c, swap_back): when the writer saves twice between
+	# nestvirt's two exchanges, its older save ends under nestvirt's temporary name and is
+	# kept, named in the report ("an older version of it is kept as NAME"); libvirt ignores
+	# it (not *.xml) and the next run removes it.
+	left=$(names "$T/r/$Q" | grep -e '^\.' -e '\.new$' | while read -r f; do
+		grep -qF "an older version of it is kept as $f" "$T/out" || echo "$f"
+	done)
+	check "round $r: no temporary file is left unless the report names it as kept" test -z "$left"
+	[ -z "$left" ] || diag "left: $(printf '%s\n' "$left" | head -5 | tr '\n' ' ')"
 	r=$((r + 1))
 done
 
