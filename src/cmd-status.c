@@ -126,7 +126,8 @@ static void scan_guests(int rootfd, const struct opts *o, struct status_report *
 static int write_textfile(int rootfd, const struct opts *o, const struct status_report *r)
 {
 	char path[PATH_MAX];
-	const char *dir = o->textfile[0] ? o->textfile : TEXTFILE_DIR + 1;
+	const char *dir =
+	    o->textfile[0] ? o->textfile : &TEXTFILE_DIR[1]; /* below the root: no leading slash */
 	int dirfd, base = o->textfile[0] ? AT_FDCWD : rootfd, err;
 	size_t len;
 	char *text;
